@@ -39,6 +39,12 @@ class Limit {
   static Limit custom(std::string name, std::int64_t capacity, std::int64_t refill_amount,
                       std::int64_t refill_period_seconds);
 
+  // Parses the CLI's `-l/--limit` grammar `name:rate[/[N]sec|min|hour|day][:burst]`
+  // (spec/cli.md §13.1): "tpm:10000:15000", "rps:50/sec", "rpm:100/5min". Throws
+  // ValidationError (field "limit") whose reason says which part is wrong, or the errors of the
+  // constructor for an invalid name or non-positive value.
+  static Limit parse(std::string_view spec);
+
   const std::string& name() const { return name_; }
   std::int64_t capacity() const { return capacity_; }
   std::int64_t refill_amount() const { return refill_amount_; }
