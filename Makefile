@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: MIT
+# Two commands do everything on a fresh Debian 12 machine: `make demo` and `make test`.
+# Both install missing packages first and build into build/ (Release).
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_GEN  := -G Ninja
+CTEST_ARGS ?=
+
+.PHONY: all deps configure build demo test test-asan debug asan bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the embedded default store: a simulated LLM gateway under rate limits.
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target zae-limiter
+	$(BUILD)/src/cli/zae-limiter demo
+
+# Every test: unit, conformance (every available backend) and integration.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Debug build in build-debug/.
+debug: deps
+	cmake -S . -B build-debug $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-debug -j $(JOBS)
+
+# ASan + UBSan (no recovery) build of the tests in build-asan/, and its test run.
+asan: deps
+	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DZAE_SANITIZE=ON -DZAE_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+
+test-asan: asan
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Micro-benchmarks (Release).
+bench: build
+	$(BUILD)/bench/zae_bench
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD) build-debug build-asan
