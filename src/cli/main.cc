@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// zae-limiter: the operator's command line. It parses input, calls the library and prints.
+
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "cli/demo.h"
+#include "cli/exit_codes.h"
+#include "zae/errors.h"
+#include "zae/open_store.h"
+
+#ifndef ZAE_VERSION
+#define ZAE_VERSION "0.0.0"
+#endif
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace zae::cli;
+  CLI::App app{"zae-limiter: distributed token-bucket rate limiting (embedded SQLite or DynamoDB)",
+               "zae-limiter"};
+  app.set_version_flag("--version", std::string("zae-limiter, version ") + ZAE_VERSION);
+  app.require_subcommand(1);
+  app.footer("Example: zae-limiter demo --threads 4 --duration 5");
+
+  std::string store_uri;
+  app.add_option("--store", store_uri,
+                 "Store URI: sqlite:///path.db, sqlite::memory:, dynamodb://TABLE?region=R "
+                 "(env ZAEL_STORE; default: the embedded SQLite file in the user's data directory)");
+
+  DemoOptions demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Run a simulated LLM gateway under rate limits on the embedded store");
+  demo_cmd->footer(
+      "Example: zae-limiter demo --threads 8 --duration 10 -l rpm:300/min -l tpm:50000/min\n"
+      "Without --store the demo uses a fresh SQLite file of its own each run.");
+  demo_cmd->add_option("--threads", demo.threads, "Worker threads (gateway workers)")
+      ->capture_default_str();
+  demo_cmd->add_option("--duration", demo.duration_seconds, "Run time in seconds")
+      ->capture_default_str();
+  demo_cmd->add_option("--seed", demo.seed, "Random seed (0: random)");
+  demo_cmd->add_option("-l,--limit", demo.project_limits,
+                       "Project limit, name:rate[/period][:burst] (repeatable)");
+  demo_cmd->add_option("--key-limit", demo.key_limits,
+                       "Per-key default limit for the resource (repeatable; needs rpm and tpm)");
+
+  CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "Error: {}\nRun with --help for usage.\n", e.what());
+    return kExitUsage;
+  }
+
+  try {
+    if (*version_cmd) {
+      fmt::print("zae-limiter, version {}\n", ZAE_VERSION);
+      return kExitOk;
+    }
+    if (*demo_cmd) {
+      demo.store_uri = store_uri.empty() ? env_or("ZAEL_STORE", "") : store_uri;
+      return run_demo(demo);
+    }
+  } catch (const zae::ValidationError& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return kExitUsage;
+  } catch (const zae::RateLimitExceeded& e) {
+    fmt::print(stderr, "Rate limited: {}\n", e.what());
+    return kExitRateLimited;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return kExitError;
+  }
+  return kExitUsage;
+}
