@@ -23,11 +23,11 @@
 #include "zae/limit.h"
 #include "zae/open_store.h"
 #include "zae/rate_limiter.h"
+#include "zae/validation.h"
 
 namespace zae::cli {
 namespace {
 
-constexpr const char* kProject = "proj-demo";
 constexpr const char* kResource = "gpt-4";
 
 struct KeySpec {
@@ -102,6 +102,8 @@ int run_demo(const DemoOptions& options) {
           ? std::vector<Limit>{Limit::per_minute("rpm", 120),
                                Limit::per_minute("tpm", 20'000, 30'000)}
           : parse_limits(options.key_limits);
+  validate_identifier(options.project_id, "project");
+  const std::string& project = options.project_id;
   if (options.threads < 1 || options.threads > 256) {
     throw ValidationError("threads", std::to_string(options.threads), "must be between 1 and 256");
   }
@@ -138,19 +140,19 @@ int run_demo(const DemoOptions& options) {
   fmt::print("  namespace {}, {} threads, {:.1f} s\n", store->namespace_name(), options.threads,
              options.duration_seconds);
 
-  limiter.create_entity({.entity_id = kProject, .name = "Demo project"});
-  limiter.set_limits(kProject, project_limits);
+  limiter.create_entity({.entity_id = project, .name = "Demo project"});
+  limiter.set_limits(project, project_limits);
   limiter.set_resource_defaults(kResource, key_defaults);
   for (const auto& key : keys) {
     limiter.create_entity({.entity_id = key.id,
-                           .parent_id = std::string(kProject),
+                           .parent_id = project,
                            .cascade = key.cascade,
                            .metadata = {{"tier", key.own_limits.empty() ? "standard" : "custom"}}});
     if (!key.own_limits.empty()) {
       limiter.set_limits(key.id, key.own_limits, kResource);
     }
   }
-  fmt::print("  project {}: ", kProject);
+  fmt::print("  project {}: ", project);
   for (const auto& limit : project_limits) {
     fmt::print("{}  ", limit.to_string());
   }
@@ -306,13 +308,13 @@ int run_demo(const DemoOptions& options) {
     const Limit* tpm = find_limit(project_limits, "tpm");
     const std::int64_t rpm_bound = admission_bound(rpm, elapsed_ms);
     const std::int64_t tpm_bound = tpm ? admission_bound(*tpm, elapsed_ms) : 0;
-    const std::int64_t stored_rpm = stored_total(kProject, "rpm");
-    const std::int64_t stored_tpm = stored_total(kProject, "tpm");
+    const std::int64_t stored_rpm = stored_total(project, "rpm");
+    const std::int64_t stored_tpm = stored_total(project, "tpm");
     const bool ok = project_requests <= rpm_bound &&
                     (!tpm || project_tokens <= tpm_bound + project_slack) &&
                     stored_rpm == project_requests && stored_tpm == project_tokens;
     all_ok = all_ok && ok;
-    rows.push_back({std::string(kProject) + " (cascaded)", "-", with_commas(project_requests),
+    rows.push_back({project + " (cascaded)", "-", with_commas(project_requests),
                     fmt::format("{} / {}", with_commas(project_requests), with_commas(rpm_bound)),
                     "-", "-", "-",
                     fmt::format("{} / {}", with_commas(project_tokens), with_commas(tpm_bound)),

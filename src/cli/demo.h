@@ -14,6 +14,8 @@ struct DemoOptions {
   int threads = 4;
   double duration_seconds = 5.0;
   std::uint64_t seed = 0;  // 0: random
+  // Entity id of the project the keys belong to.
+  std::string project_id = "proj-demo";
   // Limits of the project (entity-wide default); empty: the built-in ones.
   std::vector<std::string> project_limits;
   // Resource-level defaults every key falls back to; empty: the built-in ones.

@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--duration", demo.duration_seconds, "Run time in seconds")
       ->capture_default_str();
   demo_cmd->add_option("--seed", demo.seed, "Random seed (0: random)");
+  demo_cmd->add_option("--project", demo.project_id, "Entity id of the demo project")
+      ->capture_default_str();
   demo_cmd->add_option("-l,--limit", demo.project_limits,
                        "Project limit, name:rate[/period][:burst] (repeatable)");
   demo_cmd->add_option("--key-limit", demo.key_limits,
