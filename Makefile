@@ -6,6 +6,8 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_GEN  := -G Ninja
 CTEST_ARGS ?=
+# CI builds with -Werror (house style); local builds only warn.
+CMAKE_EXTRA ?= $(if $(CI),-DZAE_WERROR=ON)
 
 .PHONY: all deps configure build demo test test-asan debug asan bench format clean
 
@@ -15,7 +17,7 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/build.ninja: | deps
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_EXTRA)
 
 configure: deps $(BUILD)/build.ninja
 
@@ -38,7 +40,7 @@ debug: deps
 
 # ASan + UBSan (no recovery) build of the tests in build-asan/, and its test run.
 asan: deps
-	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DZAE_SANITIZE=ON -DZAE_BUILD_BENCH=OFF
+	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DZAE_SANITIZE=ON -DZAE_BUILD_BENCH=OFF $(CMAKE_EXTRA)
 	cmake --build build-asan -j $(JOBS)
 
 test-asan: asan
