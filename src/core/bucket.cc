@@ -24,13 +24,24 @@ std::int64_t saturate(Int128 v) {
   return static_cast<std::int64_t>(v);
 }
 
+// ⌊a·b/c⌋ for a >= 0, b > 0, c > 0. The product is formed in 64 bits when it fits (the common
+// case, and a 64-bit divide is several times cheaper than a 128-bit one), else in 128 bits;
+// callers keep a·b below 2^127.
+Int128 mul_div(Int128 a, std::int64_t b, std::int64_t c) {
+  std::int64_t product = 0;
+  if (a <= kInt64Max && !__builtin_mul_overflow(static_cast<std::int64_t>(a), b, &product)) {
+    return product / c;
+  }
+  return a * b / c;
+}
+
 // B-12, B-13 on a 128-bit deficit: callers form `requested - current` without overflow.
 std::int64_t retry_after_wide(Int128 deficit_milli, const BucketParams& params) {
   if (deficit_milli <= 0) {
     return 0;
   }
   // deficit < 2^65 and rp <= ~3.2e11, so the product stays far inside 127 bits.
-  const Int128 t = deficit_milli * params.refill_period_ms / params.refill_amount_milli;
+  const Int128 t = mul_div(deficit_milli, params.refill_period_ms, params.refill_amount_milli);
   return saturate(t + 1);
 }
 
@@ -49,12 +60,12 @@ TokenState refill(TokenState state, std::int64_t now_ms, const BucketParams& par
   }
   // B-2. elapsed < 2^64 and ra <= 10^18 < 2^60, so the product is < 2^124: no overflow. All
   // operands are positive, so C++ truncation equals floor here.
-  const Int128 add = elapsed * params.refill_amount_milli / params.refill_period_ms;
+  const Int128 add = mul_div(elapsed, params.refill_amount_milli, params.refill_period_ms);
   if (add == 0) {
     return state;
   }
   // B-3: add·rp <= elapsed·ra, so this product is bounded by the one above; used <= elapsed.
-  const Int128 used = add * params.refill_period_ms / params.refill_amount_milli;
+  const Int128 used = mul_div(add, params.refill_period_ms, params.refill_amount_milli);
   // B-4, B-5: min() also clamps a balance that was above capacity.
   const Int128 tokens = std::min<Int128>(params.capacity_milli, state.tokens_milli + add);
   return {static_cast<std::int64_t>(tokens),
