@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Parsing of the store URIs accepted by zae::open_store() (include/zae/open_store.h). Pure
+// string handling: nothing here touches a file or the network, so every backend and the CLI can
+// share one grammar and one set of error messages.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace zae {
+
+// SQLite durability of a commit in WAL mode: kNormal may lose the last transactions on power
+// loss (never corrupts); kFull syncs the WAL on every commit.
+enum class SqliteSynchronous { kNormal, kFull };
+
+// sqlite:///abs/path.db, sqlite:relative/path.db, sqlite::memory:
+struct SqliteStoreUri {
+  // Percent-decoded file path, or ":memory:".
+  std::string path;
+  std::optional<SqliteSynchronous> synchronous{};
+  std::optional<std::chrono::milliseconds> busy_timeout{};
+
+  bool is_in_memory() const { return path == ":memory:"; }
+  friend bool operator==(const SqliteStoreUri&, const SqliteStoreUri&) = default;
+};
+
+// dynamodb://TABLE?region=R&endpoint=URL
+struct DynamoDbStoreUri {
+  std::string table_name;
+  std::optional<std::string> region{};
+  std::optional<std::string> endpoint{};
+  friend bool operator==(const DynamoDbStoreUri&, const DynamoDbStoreUri&) = default;
+};
+
+using StoreUri = std::variant<SqliteStoreUri, DynamoDbStoreUri>;
+
+// Parses `uri`. The scheme is case-insensitive; the path, the table name and every option key
+// and value are percent-decoded ("%20" → ' '; '+' stays '+'). Throws ValidationError with field
+// "store", the URI as value and a reason naming the problem: an unknown or missing scheme, a
+// missing path or table, an unknown or repeated option, or a bad value.
+StoreUri parse_store_uri(std::string_view uri);
+
+// Decodes "%XX" escapes. Returns nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view text);
+
+}  // namespace zae

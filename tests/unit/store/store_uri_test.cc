@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+#include "store/store_uri.h"
+
+#include <chrono>
+#include <string>
+#include <variant>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "zae/errors.h"
+
+namespace zae {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Property;
+using ::testing::Throws;
+
+SqliteStoreUri sqlite(std::string_view uri) {
+  return std::get<SqliteStoreUri>(parse_store_uri(uri));
+}
+DynamoDbStoreUri dynamodb(std::string_view uri) {
+  return std::get<DynamoDbStoreUri>(parse_store_uri(uri));
+}
+
+// Matches the ValidationError every bad URI throws: field "store", the URI as value, and a
+// reason containing `reason`.
+auto StoreError(const std::string& uri, const std::string& reason) {
+  return Throws<ValidationError>(AllOf(Property(&ValidationError::field, "store"),
+                                       Property(&ValidationError::value, uri),
+                                       Property(&ValidationError::reason, HasSubstr(reason))));
+}
+
+TEST(StoreUriTest, ParsesAbsoluteSqlitePath) {
+  EXPECT_EQ(sqlite("sqlite:///var/lib/zae/limits.db"),
+            (SqliteStoreUri{.path = "/var/lib/zae/limits.db"}));
+}
+
+TEST(StoreUriTest, ParsesRelativeSqlitePath) {
+  EXPECT_EQ(sqlite("sqlite:data/limits.db").path, "data/limits.db");
+  EXPECT_EQ(sqlite("sqlite:limits.db").path, "limits.db");
+}
+
+TEST(StoreUriTest, ParsesSingleSlashAsAbsolutePath) {
+  EXPECT_EQ(sqlite("sqlite:/tmp/x.db").path, "/tmp/x.db");
+}
+
+TEST(StoreUriTest, ParsesInMemory) {
+  const SqliteStoreUri parsed = sqlite("sqlite::memory:");
+  EXPECT_TRUE(parsed.is_in_memory());
+  EXPECT_FALSE(parsed.synchronous.has_value());
+  EXPECT_FALSE(parsed.busy_timeout.has_value());
+}
+
+TEST(StoreUriTest, SchemeIsCaseInsensitive) {
+  EXPECT_EQ(sqlite("SQLite:///a.db").path, "/a.db");
+  EXPECT_EQ(dynamodb("DynamoDB://t").table_name, "t");
+}
+
+TEST(StoreUriTest, ParsesSqliteOptions) {
+  const SqliteStoreUri parsed = sqlite("sqlite:///a.db?synchronous=full&busy_timeout_ms=250");
+  EXPECT_EQ(parsed.synchronous, SqliteSynchronous::kFull);
+  EXPECT_EQ(parsed.busy_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(sqlite("sqlite::memory:?synchronous=NORMAL").synchronous, SqliteSynchronous::kNormal);
+  EXPECT_EQ(sqlite("sqlite:a.db?busy_timeout_ms=0").busy_timeout, std::chrono::milliseconds(0));
+}
+
+TEST(StoreUriTest, PercentDecodesPathAndValues) {
+  EXPECT_EQ(sqlite("sqlite:///tmp/my%20limits%2Bv2.db").path, "/tmp/my limits+v2.db");
+  EXPECT_EQ(sqlite("sqlite:a+b.db").path, "a+b.db");  // '+' is not a space in a path
+  EXPECT_EQ(sqlite("sqlite:a.db?synchronous=%66ull").synchronous, SqliteSynchronous::kFull);
+  EXPECT_EQ(dynamodb("dynamodb://t?endpoint=http%3A%2F%2Flocalhost%3A8000").endpoint,
+            "http://localhost:8000");
+}
+
+TEST(StoreUriTest, ParsesDynamoDb) {
+  EXPECT_EQ(dynamodb("dynamodb://rate-limits?region=eu-west-1&endpoint=http://localhost:8000"),
+            (DynamoDbStoreUri{.table_name = "rate-limits",
+                              .region = "eu-west-1",
+                              .endpoint = "http://localhost:8000"}));
+  EXPECT_EQ(dynamodb("dynamodb://rate-limits"), (DynamoDbStoreUri{.table_name = "rate-limits"}));
+}
+
+TEST(StoreUriTest, RejectsUnknownScheme) {
+  EXPECT_THAT(
+      [] { parse_store_uri("redis://localhost"); },
+      StoreError("redis://localhost", "unknown scheme 'redis' (expected sqlite or dynamodb)"));
+}
+
+TEST(StoreUriTest, RejectsMissingScheme) {
+  EXPECT_THAT([] { parse_store_uri("/tmp/limits.db"); },
+              StoreError("/tmp/limits.db", "missing scheme"));
+  EXPECT_THAT([] { parse_store_uri(""); }, StoreError("", "missing scheme"));
+  EXPECT_THAT([] { parse_store_uri(":memory:"); }, StoreError(":memory:", "missing scheme"));
+}
+
+TEST(StoreUriTest, RejectsMissingSqlitePath) {
+  EXPECT_THAT([] { parse_store_uri("sqlite:"); }, StoreError("sqlite:", "missing path"));
+  EXPECT_THAT([] { parse_store_uri("sqlite://"); }, StoreError("sqlite://", "missing path"));
+  EXPECT_THAT([] { parse_store_uri("sqlite:///"); }, StoreError("sqlite:///", "missing path"));
+  EXPECT_THAT([] { parse_store_uri("sqlite:?synchronous=full"); },
+              StoreError("sqlite:?synchronous=full", "missing path"));
+}
+
+TEST(StoreUriTest, RejectsSqliteHost) {
+  EXPECT_THAT([] { parse_store_uri("sqlite://server/a.db"); },
+              StoreError("sqlite://server/a.db", "unexpected host 'server'"));
+}
+
+TEST(StoreUriTest, RejectsUnknownOption) {
+  EXPECT_THAT([] { parse_store_uri("sqlite:a.db?journal=wal"); },
+              StoreError("sqlite:a.db?journal=wal", "unknown option 'journal'"));
+  EXPECT_THAT([] { parse_store_uri("dynamodb://t?profile=dev"); },
+              StoreError("dynamodb://t?profile=dev", "unknown option 'profile'"));
+}
+
+TEST(StoreUriTest, RejectsBadValues) {
+  EXPECT_THAT([] { parse_store_uri("sqlite:a.db?synchronous=off"); },
+              StoreError("sqlite:a.db?synchronous=off", "bad value 'off' for synchronous"));
+  for (const char* uri :
+       {"sqlite:a.db?busy_timeout_ms=-1", "sqlite:a.db?busy_timeout_ms=1s",
+        "sqlite:a.db?busy_timeout_ms=", "sqlite:a.db?busy_timeout_ms=9999999999"}) {
+    EXPECT_THAT([uri] { parse_store_uri(uri); }, StoreError(uri, "for busy_timeout_ms"));
+  }
+  EXPECT_THAT([] { parse_store_uri("dynamodb://t?region="); },
+              StoreError("dynamodb://t?region=", "bad value '' for region"));
+}
+
+TEST(StoreUriTest, RejectsOptionWithoutValueOrRepeated) {
+  EXPECT_THAT([] { parse_store_uri("sqlite:a.db?synchronous"); },
+              StoreError("sqlite:a.db?synchronous", "option 'synchronous' has no value"));
+  EXPECT_THAT([] { parse_store_uri("sqlite:a.db?synchronous=full&synchronous=normal"); },
+              StoreError("sqlite:a.db?synchronous=full&synchronous=normal",
+                         "option 'synchronous' given twice"));
+}
+
+TEST(StoreUriTest, RejectsBadPercentEncoding) {
+  EXPECT_THAT([] { parse_store_uri("sqlite:a%zz.db"); },
+              StoreError("sqlite:a%zz.db", "bad percent-encoding in path"));
+  EXPECT_THAT([] { parse_store_uri("sqlite:a.db%2"); },
+              StoreError("sqlite:a.db%2", "bad percent-encoding in path"));
+  EXPECT_THAT([] { parse_store_uri("sqlite:a%00.db"); },
+              StoreError("sqlite:a%00.db", "path contains a NUL character"));
+}
+
+TEST(StoreUriTest, RejectsMalformedDynamoDb) {
+  EXPECT_THAT([] { parse_store_uri("dynamodb:table"); },
+              StoreError("dynamodb:table", "expected dynamodb://TABLE"));
+  EXPECT_THAT([] { parse_store_uri("dynamodb://"); },
+              StoreError("dynamodb://", "missing table name"));
+  EXPECT_THAT([] { parse_store_uri("dynamodb://?region=us-east-1"); },
+              StoreError("dynamodb://?region=us-east-1", "missing table name"));
+  EXPECT_THAT([] { parse_store_uri("dynamodb://a/b"); },
+              StoreError("dynamodb://a/b", "bad table name 'a/b'"));
+}
+
+TEST(PercentDecodeTest, DecodesAndRejects) {
+  EXPECT_EQ(percent_decode("a%2fb%2F"), "a/b/");
+  EXPECT_EQ(percent_decode(""), "");
+  EXPECT_EQ(percent_decode("%"), std::nullopt);
+  EXPECT_EQ(percent_decode("%4"), std::nullopt);
+  EXPECT_EQ(percent_decode("%g0"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace zae
