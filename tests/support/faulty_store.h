@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "zae/errors.h"
+#include "zae/store.h"
+
+namespace zae::test {
+
+// A Store decorator for outage and round-trip tests: forwards every call to `inner`, counts
+// calls per method name ("consume", "read_config_levels", ...), and throws on demand.
+//
+// Thread-safe. namespace_name, capabilities and describe are forwarded without counting or
+// failing (they are local and the limiter uses describe() to report a failure).
+class FaultyStore final : public Store {
+ public:
+  // What an armed method throws.
+  enum class Fault {
+    kInfrastructure,  // InfrastructureError("injected failure: <method>", transient)
+    kOther,           // std::runtime_error: a non-library exception (ACQ-5 "any other")
+  };
+
+  explicit FaultyStore(std::shared_ptr<Store> inner) : inner_(std::move(inner)) {}
+
+  // Makes `method` throw for its next `times` calls (forever when times < 0).
+  void fail(const std::string& method, int times = -1, Fault fault = Fault::kInfrastructure) {
+    std::lock_guard lock(mutex_);
+    failing_[method] = Arm{times, fault};
+  }
+  // Makes every counted method throw until heal().
+  void fail_all(Fault fault = Fault::kInfrastructure) {
+    std::lock_guard lock(mutex_);
+    fail_all_ = fault;
+  }
+  void heal() {
+    std::lock_guard lock(mutex_);
+    failing_.clear();
+    fail_all_.reset();
+  }
+
+  // Replaces the result of consume() when it returns a value (the request is not forwarded).
+  void intercept_consume(std::function<std::optional<ConsumeResult>(const ConsumeRequest&)> hook) {
+    std::lock_guard lock(mutex_);
+    consume_hook_ = std::move(hook);
+  }
+
+  std::size_t calls(std::string_view method) const {
+    std::lock_guard lock(mutex_);
+    const auto it = calls_.find(method);
+    return it == calls_.end() ? 0 : it->second;
+  }
+  std::size_t total_calls() const {
+    std::lock_guard lock(mutex_);
+    std::size_t total = 0;
+    for (const auto& [method, count] : calls_) {
+      total += count;
+    }
+    return total;
+  }
+  void reset_counts() {
+    std::lock_guard lock(mutex_);
+    calls_.clear();
+  }
+  // Every consume request seen, in order.
+  std::vector<ConsumeRequest> consume_requests() const {
+    std::lock_guard lock(mutex_);
+    return consume_requests_;
+  }
+
+  Store& inner() { return *inner_; }
+
+  const std::string& namespace_name() const override { return inner_->namespace_name(); }
+  StoreCapabilities capabilities() const override { return inner_->capabilities(); }
+  std::string describe() const override { return inner_->describe(); }
+  bool is_available() noexcept override {
+    try {
+      enter("is_available");
+    } catch (...) {
+      return false;
+    }
+    return inner_->is_available();
+  }
+
+  ConsumeResult consume(const ConsumeRequest& request) override {
+    enter("consume");
+    std::function<std::optional<ConsumeResult>(const ConsumeRequest&)> hook;
+    {
+      std::lock_guard lock(mutex_);
+      consume_requests_.push_back(request);
+      hook = consume_hook_;
+    }
+    if (hook) {
+      if (std::optional<ConsumeResult> result = hook(request)) {
+        return *std::move(result);
+      }
+    }
+    return inner_->consume(request);
+  }
+  void apply_deltas(std::span<const BucketDelta> deltas, TimePoint now) override {
+    enter("apply_deltas");
+    inner_->apply_deltas(deltas, now);
+  }
+  std::optional<BucketState> get_bucket(const std::string& entity_id,
+                                        const std::string& resource) override {
+    enter("get_bucket");
+    return inner_->get_bucket(entity_id, resource);
+  }
+  std::vector<BucketState> get_buckets(const std::string& entity_id) override {
+    enter("get_buckets");
+    return inner_->get_buckets(entity_id);
+  }
+
+  Entity create_entity(const CreateEntityRequest& request, TimePoint now) override {
+    enter("create_entity");
+    return inner_->create_entity(request, now);
+  }
+  std::optional<Entity> get_entity(const std::string& entity_id) override {
+    enter("get_entity");
+    return inner_->get_entity(entity_id);
+  }
+  std::size_t delete_entity(const std::string& entity_id,
+                            const std::optional<std::string>& principal, TimePoint now) override {
+    enter("delete_entity");
+    return inner_->delete_entity(entity_id, principal, now);
+  }
+  std::vector<Entity> get_children(const std::string& parent_id) override {
+    enter("get_children");
+    return inner_->get_children(parent_id);
+  }
+
+  void set_limits(const std::string& entity_id, const std::string& resource,
+                  const std::vector<Limit>& limits, const std::optional<std::string>& principal,
+                  TimePoint now) override {
+    enter("set_limits");
+    inner_->set_limits(entity_id, resource, limits, principal, now);
+  }
+  std::vector<Limit> get_limits(const std::string& entity_id,
+                                const std::string& resource) override {
+    enter("get_limits");
+    return inner_->get_limits(entity_id, resource);
+  }
+  bool delete_limits(const std::string& entity_id, const std::string& resource,
+                     const std::optional<std::string>& principal, TimePoint now) override {
+    enter("delete_limits");
+    return inner_->delete_limits(entity_id, resource, principal, now);
+  }
+  void set_resource_defaults(const std::string& resource, const std::vector<Limit>& limits,
+                             const std::optional<std::string>& principal, TimePoint now) override {
+    enter("set_resource_defaults");
+    inner_->set_resource_defaults(resource, limits, principal, now);
+  }
+  std::vector<Limit> get_resource_defaults(const std::string& resource) override {
+    enter("get_resource_defaults");
+    return inner_->get_resource_defaults(resource);
+  }
+  void delete_resource_defaults(const std::string& resource,
+                                const std::optional<std::string>& principal,
+                                TimePoint now) override {
+    enter("delete_resource_defaults");
+    inner_->delete_resource_defaults(resource, principal, now);
+  }
+  std::vector<std::string> list_resources_with_defaults() override {
+    enter("list_resources_with_defaults");
+    return inner_->list_resources_with_defaults();
+  }
+  void set_system_defaults(const SystemDefaults& defaults,
+                           const std::optional<std::string>& principal, TimePoint now) override {
+    enter("set_system_defaults");
+    inner_->set_system_defaults(defaults, principal, now);
+  }
+  SystemDefaults get_system_defaults() override {
+    enter("get_system_defaults");
+    return inner_->get_system_defaults();
+  }
+  void delete_system_defaults(const std::optional<std::string>& principal, TimePoint now) override {
+    enter("delete_system_defaults");
+    inner_->delete_system_defaults(principal, now);
+  }
+  std::vector<std::string> list_resources_with_entity_configs() override {
+    enter("list_resources_with_entity_configs");
+    return inner_->list_resources_with_entity_configs();
+  }
+  std::vector<std::string> list_entities_with_custom_limits(const std::string& resource) override {
+    enter("list_entities_with_custom_limits");
+    return inner_->list_entities_with_custom_limits(resource);
+  }
+  ConfigLevels read_config_levels(const ConfigQuery& query) override {
+    enter("read_config_levels");
+    return inner_->read_config_levels(query);
+  }
+  std::vector<AuditEvent> get_audit_events(
+      const std::string& entity_id, std::size_t limit,
+      const std::optional<std::string>& start_event_id) override {
+    enter("get_audit_events");
+    return inner_->get_audit_events(entity_id, limit, start_event_id);
+  }
+
+ private:
+  struct Arm {
+    int remaining;
+    Fault fault;
+  };
+
+  // Counts the call, then throws if the method is armed.
+  void enter(const char* method) {
+    std::optional<Fault> fault;
+    {
+      std::lock_guard lock(mutex_);
+      ++calls_[method];
+      if (fail_all_.has_value()) {
+        fault = fail_all_;
+      } else if (const auto it = failing_.find(method); it != failing_.end()) {
+        fault = it->second.fault;
+        if (it->second.remaining > 0 && --it->second.remaining == 0) {
+          failing_.erase(it);
+        }
+      }
+    }
+    if (!fault.has_value()) {
+      return;
+    }
+    const std::string message = std::string("injected failure: ") + method;
+    if (*fault == Fault::kOther) {
+      throw std::runtime_error(message);
+    }
+    throw InfrastructureError(message, /*transient=*/true);
+  }
+
+  std::shared_ptr<Store> inner_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::size_t, std::less<>> calls_;
+  std::map<std::string, Arm, std::less<>> failing_;
+  std::optional<Fault> fail_all_;
+  std::function<std::optional<ConsumeResult>(const ConsumeRequest&)> consume_hook_;
+  std::vector<ConsumeRequest> consume_requests_;
+};
+
+}  // namespace zae::test
