@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,13 @@ class FaultyStore final : public Store {
     std::lock_guard lock(mutex_);
     failing_.clear();
     fail_all_.reset();
+  }
+
+  // Runs `hook(method)` after every counted call returns successfully, outside the lock: lets a
+  // test change the world between a store read and what the caller does with it.
+  void after_call(std::function<void(std::string_view)> hook) {
+    std::lock_guard lock(mutex_);
+    after_call_ = std::move(hook);
   }
 
   // Replaces the result of consume() when it returns a value (the request is not forwarded).
@@ -101,110 +109,101 @@ class FaultyStore final : public Store {
       consume_requests_.push_back(request);
       hook = consume_hook_;
     }
+    std::optional<ConsumeResult> result;
     if (hook) {
-      if (std::optional<ConsumeResult> result = hook(request)) {
-        return *std::move(result);
-      }
+      result = hook(request);
     }
-    return inner_->consume(request);
+    if (!result.has_value()) {
+      result = inner_->consume(request);
+    }
+    after("consume");
+    return *std::move(result);
   }
   void apply_deltas(std::span<const BucketDelta> deltas, TimePoint now) override {
-    enter("apply_deltas");
-    inner_->apply_deltas(deltas, now);
+    forward("apply_deltas", [&] { inner_->apply_deltas(deltas, now); });
   }
   std::optional<BucketState> get_bucket(const std::string& entity_id,
                                         const std::string& resource) override {
-    enter("get_bucket");
-    return inner_->get_bucket(entity_id, resource);
+    return forward("get_bucket", [&] { return inner_->get_bucket(entity_id, resource); });
   }
   std::vector<BucketState> get_buckets(const std::string& entity_id) override {
-    enter("get_buckets");
-    return inner_->get_buckets(entity_id);
+    return forward("get_buckets", [&] { return inner_->get_buckets(entity_id); });
   }
 
   Entity create_entity(const CreateEntityRequest& request, TimePoint now) override {
-    enter("create_entity");
-    return inner_->create_entity(request, now);
+    return forward("create_entity", [&] { return inner_->create_entity(request, now); });
   }
   std::optional<Entity> get_entity(const std::string& entity_id) override {
-    enter("get_entity");
-    return inner_->get_entity(entity_id);
+    return forward("get_entity", [&] { return inner_->get_entity(entity_id); });
   }
   std::size_t delete_entity(const std::string& entity_id,
                             const std::optional<std::string>& principal, TimePoint now) override {
-    enter("delete_entity");
-    return inner_->delete_entity(entity_id, principal, now);
+    return forward("delete_entity",
+                   [&] { return inner_->delete_entity(entity_id, principal, now); });
   }
   std::vector<Entity> get_children(const std::string& parent_id) override {
-    enter("get_children");
-    return inner_->get_children(parent_id);
+    return forward("get_children", [&] { return inner_->get_children(parent_id); });
   }
 
   void set_limits(const std::string& entity_id, const std::string& resource,
                   const std::vector<Limit>& limits, const std::optional<std::string>& principal,
                   TimePoint now) override {
-    enter("set_limits");
-    inner_->set_limits(entity_id, resource, limits, principal, now);
+    forward("set_limits", [&] { inner_->set_limits(entity_id, resource, limits, principal, now); });
   }
   std::vector<Limit> get_limits(const std::string& entity_id,
                                 const std::string& resource) override {
-    enter("get_limits");
-    return inner_->get_limits(entity_id, resource);
+    return forward("get_limits", [&] { return inner_->get_limits(entity_id, resource); });
   }
   bool delete_limits(const std::string& entity_id, const std::string& resource,
                      const std::optional<std::string>& principal, TimePoint now) override {
-    enter("delete_limits");
-    return inner_->delete_limits(entity_id, resource, principal, now);
+    return forward("delete_limits",
+                   [&] { return inner_->delete_limits(entity_id, resource, principal, now); });
   }
   void set_resource_defaults(const std::string& resource, const std::vector<Limit>& limits,
                              const std::optional<std::string>& principal, TimePoint now) override {
-    enter("set_resource_defaults");
-    inner_->set_resource_defaults(resource, limits, principal, now);
+    forward("set_resource_defaults",
+            [&] { inner_->set_resource_defaults(resource, limits, principal, now); });
   }
   std::vector<Limit> get_resource_defaults(const std::string& resource) override {
-    enter("get_resource_defaults");
-    return inner_->get_resource_defaults(resource);
+    return forward("get_resource_defaults",
+                   [&] { return inner_->get_resource_defaults(resource); });
   }
   void delete_resource_defaults(const std::string& resource,
                                 const std::optional<std::string>& principal,
                                 TimePoint now) override {
-    enter("delete_resource_defaults");
-    inner_->delete_resource_defaults(resource, principal, now);
+    forward("delete_resource_defaults",
+            [&] { inner_->delete_resource_defaults(resource, principal, now); });
   }
   std::vector<std::string> list_resources_with_defaults() override {
-    enter("list_resources_with_defaults");
-    return inner_->list_resources_with_defaults();
+    return forward("list_resources_with_defaults",
+                   [&] { return inner_->list_resources_with_defaults(); });
   }
   void set_system_defaults(const SystemDefaults& defaults,
                            const std::optional<std::string>& principal, TimePoint now) override {
-    enter("set_system_defaults");
-    inner_->set_system_defaults(defaults, principal, now);
+    forward("set_system_defaults", [&] { inner_->set_system_defaults(defaults, principal, now); });
   }
   SystemDefaults get_system_defaults() override {
-    enter("get_system_defaults");
-    return inner_->get_system_defaults();
+    return forward("get_system_defaults", [&] { return inner_->get_system_defaults(); });
   }
   void delete_system_defaults(const std::optional<std::string>& principal, TimePoint now) override {
-    enter("delete_system_defaults");
-    inner_->delete_system_defaults(principal, now);
+    forward("delete_system_defaults", [&] { inner_->delete_system_defaults(principal, now); });
   }
   std::vector<std::string> list_resources_with_entity_configs() override {
-    enter("list_resources_with_entity_configs");
-    return inner_->list_resources_with_entity_configs();
+    return forward("list_resources_with_entity_configs",
+                   [&] { return inner_->list_resources_with_entity_configs(); });
   }
   std::vector<std::string> list_entities_with_custom_limits(const std::string& resource) override {
-    enter("list_entities_with_custom_limits");
-    return inner_->list_entities_with_custom_limits(resource);
+    return forward("list_entities_with_custom_limits",
+                   [&] { return inner_->list_entities_with_custom_limits(resource); });
   }
   ConfigLevels read_config_levels(const ConfigQuery& query) override {
-    enter("read_config_levels");
-    return inner_->read_config_levels(query);
+    return forward("read_config_levels", [&] { return inner_->read_config_levels(query); });
   }
   std::vector<AuditEvent> get_audit_events(
       const std::string& entity_id, std::size_t limit,
       const std::optional<std::string>& start_event_id) override {
-    enter("get_audit_events");
-    return inner_->get_audit_events(entity_id, limit, start_event_id);
+    return forward("get_audit_events",
+                   [&] { return inner_->get_audit_events(entity_id, limit, start_event_id); });
   }
 
  private:
@@ -212,6 +211,30 @@ class FaultyStore final : public Store {
     int remaining;
     Fault fault;
   };
+
+  template <class Call>
+  std::invoke_result_t<Call&> forward(const char* method, Call&& call) {
+    enter(method);
+    if constexpr (std::is_void_v<std::invoke_result_t<Call&>>) {
+      call();
+      after(method);
+    } else {
+      auto result = call();
+      after(method);
+      return result;
+    }
+  }
+
+  void after(const char* method) {
+    std::function<void(std::string_view)> hook;
+    {
+      std::lock_guard lock(mutex_);
+      hook = after_call_;
+    }
+    if (hook) {
+      hook(method);
+    }
+  }
 
   // Counts the call, then throws if the method is armed.
   void enter(const char* method) {
@@ -243,6 +266,7 @@ class FaultyStore final : public Store {
   std::map<std::string, std::size_t, std::less<>> calls_;
   std::map<std::string, Arm, std::less<>> failing_;
   std::optional<Fault> fail_all_;
+  std::function<void(std::string_view)> after_call_;
   std::function<std::optional<ConsumeResult>(const ConsumeRequest&)> consume_hook_;
   std::vector<ConsumeRequest> consume_requests_;
 };

@@ -66,9 +66,10 @@ TEST_F(AcquireTest, SucceedsAgainAfterRetryAfter) {
     retry_after = e.retry_after();
   }
   ASSERT_GT(retry_after.count(), 0);
-  clock_.advance(retry_after - milliseconds(1));
+  // retry_after is floor(...) + 1 ms, so the token is complete 1 ms before it (B-13).
+  clock_.advance(retry_after - milliseconds(2));
   EXPECT_THROW(limiter().acquire(request("key", "gpt", {{"rpm", 1}})), RateLimitExceeded);
-  clock_.advance(milliseconds(1));
+  clock_.advance(milliseconds(2));
   EXPECT_NO_THROW(limiter().acquire(request("key", "gpt", {{"rpm", 1}})));
 }
 

@@ -2,6 +2,7 @@
 // Limit resolution (spec/behavior.md §3.4) and the config cache (§8).
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -228,6 +229,21 @@ TEST_F(ResolutionTest, DeleteEntityEvictsEveryEntitySlot) {
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntity);
   limiter().delete_entity("key");
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
+}
+
+TEST_F(ResolutionTest, AReadRacingAnEvictionDoesNotCacheWhatItRead) {
+  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  bool raced = false;
+  store().after_call([&](std::string_view method) {
+    if (method == "read_config_levels" && !raced) {
+      raced = true;
+      // Lands after the read returned "no entity config" and before the cache is filled.
+      limiter().set_limits("key", kEntityLimits, "gpt");
+    }
+  });
+  EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
+  store().after_call(nullptr);
+  EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntity);
 }
 
 TEST_F(ResolutionTest, InvalidateClearsEverySlot) {
