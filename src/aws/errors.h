@@ -34,8 +34,9 @@ class NumberError : public AwsError {
   using AwsError::AwsError;
 };
 
-// An AttributeValue accessed as a type it does not hold (as_string() on an N, ...).
-class AttributeTypeError : public AwsError {
+// An AttributeValue accessed as a type it does not hold (as_string() on an N), or a map asked
+// for an attribute it does not have.
+class AttributeError : public AwsError {
  public:
   using AwsError::AwsError;
 };
