@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "zae/open_store.h"
+
+#include <cstdlib>
+#include <string>
+#include <variant>
+
+#include "zae/errors.h"
+
+#include "sqlite/sqlite_store.h"
+#include "store/store_uri.h"
+
+namespace zae {
+namespace {
+
+std::unique_ptr<Store> open_sqlite(const SqliteStoreUri& uri, const StoreOptions& options) {
+  sqlite::SqliteOptions sqlite_options{
+      .path = uri.path,
+      .namespace_name = options.namespace_name,
+      .bucket_ttl_multiplier = options.bucket_ttl_multiplier,
+      .clock = options.clock,
+  };
+  if (uri.busy_timeout) {
+    sqlite_options.busy_timeout = *uri.busy_timeout;
+  }
+  if (uri.synchronous == SqliteSynchronous::kFull) {
+    sqlite_options.synchronous = sqlite::SqliteOptions::Synchronous::kFull;
+  }
+  return sqlite::SqliteStore::open(sqlite_options);
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_store(std::string_view uri, const StoreOptions& options) {
+  const StoreUri parsed = parse_store_uri(uri);
+  if (const auto* sqlite_uri = std::get_if<SqliteStoreUri>(&parsed)) {
+    return open_sqlite(*sqlite_uri, options);
+  }
+  // The DynamoDB backend (a later issue) plugs in here; its URIs already parse.
+  throw InfrastructureError("DynamoDB stores are not available in this build yet: cannot open '" +
+                            std::string(uri) + "'");
+}
+
+std::string default_store_uri() {
+  // XDG Base Directory: $XDG_DATA_HOME when set to an absolute path, else ~/.local/share.
+  std::string base;
+  const char* data_home = std::getenv("XDG_DATA_HOME");
+  if (data_home != nullptr && data_home[0] == '/') {
+    base = data_home;
+  } else {
+    const char* home = std::getenv("HOME");
+    base = std::string(home != nullptr && home[0] != '\0' ? home : ".") + "/.local/share";
+  }
+  while (base.size() > 1 && base.back() == '/') {
+    base.pop_back();
+  }
+  // Escape what the URI grammar would otherwise read as an escape or a query.
+  std::string uri = "sqlite://";
+  for (const char c : base + "/zae-limiter/zae-limiter.db") {
+    if (c == '%') {
+      uri += "%25";
+    } else if (c == '?') {
+      uri += "%3F";
+    } else {
+      uri.push_back(c);
+    }
+  }
+  return uri;
+}
+
+}  // namespace zae

@@ -1,0 +1,1334 @@
+// SPDX-License-Identifier: MIT
+#include "sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "zae/errors.h"
+#include "zae/validation.h"
+
+#include "core/bucket.h"
+#include "core/json.h"
+#include "core/time_format.h"
+#include "core/ulid.h"
+#include "sqlite/codec.h"
+#include "sqlite/connection.h"
+#include "sqlite/schema.h"
+
+namespace zae::sqlite {
+namespace {
+
+using core::kMilli;
+
+// ---- SQL --------------------------------------------------------------------------------------
+// Statements are cached per connection by the address of these constants.
+
+constexpr char kSelectSchemaVersion[] = "SELECT version FROM zae_schema WHERE id = 1";
+constexpr char kInsertSchemaVersion[] =
+    "INSERT INTO zae_schema (id, version, created_at) VALUES (1, ?1, ?2)";
+constexpr char kSelectNamespace[] = "SELECT id, status FROM namespaces WHERE name = ?1";
+constexpr char kInsertNamespace[] =
+    "INSERT OR IGNORE INTO namespaces (name, id, status, created_at) "
+    "VALUES (?1, ?2, 'active', ?3)";
+constexpr char kPurgeExpiredBuckets[] =
+    "DELETE FROM buckets WHERE ns = ?1 AND ttl IS NOT NULL AND ttl <= ?2";
+constexpr char kPurgeExpiredAudit[] = "DELETE FROM audit_events WHERE ns = ?1 AND ttl <= ?2";
+constexpr char kSelectOne[] = "SELECT 1";
+
+constexpr char kSelectEntity[] =
+    "SELECT entity_id, name, parent_id, cascades, metadata, created_at FROM entities "
+    "WHERE ns = ?1 AND entity_id = ?2";
+constexpr char kSelectHierarchy[] =
+    "SELECT cascades, parent_id FROM entities WHERE ns = ?1 AND entity_id = ?2";
+constexpr char kInsertEntity[] =
+    "INSERT INTO entities (ns, entity_id, name, parent_id, cascades, metadata, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+constexpr char kDeleteEntity[] = "DELETE FROM entities WHERE ns = ?1 AND entity_id = ?2";
+constexpr char kDeleteEntityConfigs[] =
+    "DELETE FROM entity_configs WHERE ns = ?1 AND entity_id = ?2";
+constexpr char kDeleteEntityBuckets[] = "DELETE FROM buckets WHERE ns = ?1 AND entity_id = ?2";
+constexpr char kSelectChildren[] =
+    "SELECT entity_id, name, parent_id, cascades, metadata, created_at FROM entities "
+    "WHERE ns = ?1 AND parent_id = ?2 ORDER BY entity_id";
+
+constexpr char kSelectBucket[] =
+    "SELECT limits, rf, shard_count, ttl FROM buckets "
+    "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
+constexpr char kSelectEntityBuckets[] =
+    "SELECT resource, shard, limits, rf, shard_count, ttl FROM buckets "
+    "WHERE ns = ?1 AND entity_id = ?2 ORDER BY resource, shard";
+constexpr char kInsertBucket[] =
+    "INSERT OR REPLACE INTO buckets "
+    "(ns, entity_id, resource, shard, limits, rf, cascades, parent_id, shard_count, ttl) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)";
+constexpr char kUpdateBucketSetTtl[] =
+    "UPDATE buckets SET limits = ?5, rf = ?6, cascades = ?7, parent_id = ?8, ttl = ?9 "
+    "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
+constexpr char kUpdateBucketKeepTtl[] =
+    "UPDATE buckets SET limits = ?5, rf = ?6, cascades = ?7, parent_id = ?8 "
+    "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
+constexpr char kUpdateBucketTokens[] =
+    "UPDATE buckets SET limits = ?5, rf = ?6 "
+    "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
+constexpr char kUpdateBucketTokensClearTtl[] =
+    "UPDATE buckets SET limits = ?5, rf = ?6, ttl = NULL "
+    "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
+
+constexpr char kSelectEntityConfig[] =
+    "SELECT limits FROM entity_configs WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3";
+constexpr char kUpsertEntityConfig[] =
+    "INSERT INTO entity_configs (ns, entity_id, resource, limits) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (ns, entity_id, resource) DO UPDATE SET limits = excluded.limits";
+constexpr char kDeleteEntityConfig[] =
+    "DELETE FROM entity_configs WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3";
+constexpr char kListEntityConfigResources[] =
+    "SELECT DISTINCT resource FROM entity_configs WHERE ns = ?1 ORDER BY resource";
+constexpr char kListEntitiesWithConfig[] =
+    "SELECT entity_id FROM entity_configs WHERE ns = ?1 AND resource = ?2 ORDER BY entity_id";
+
+constexpr char kSelectResourceConfig[] =
+    "SELECT limits FROM resource_configs WHERE ns = ?1 AND resource = ?2";
+constexpr char kUpsertResourceConfig[] =
+    "INSERT INTO resource_configs (ns, resource, limits) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (ns, resource) DO UPDATE SET limits = excluded.limits";
+constexpr char kDeleteResourceConfig[] =
+    "DELETE FROM resource_configs WHERE ns = ?1 AND resource = ?2";
+constexpr char kListResourceConfigs[] =
+    "SELECT resource FROM resource_configs WHERE ns = ?1 ORDER BY resource";
+
+constexpr char kSelectSystemConfig[] =
+    "SELECT limits, on_unavailable FROM system_configs WHERE ns = ?1";
+constexpr char kSelectAuditRetention[] =
+    "SELECT audit_retention_days FROM system_configs WHERE ns = ?1";
+// Updates only the two columns it owns, so other system settings survive (OQ-15).
+constexpr char kUpsertSystemConfig[] =
+    "INSERT INTO system_configs (ns, limits, on_unavailable) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (ns) DO UPDATE SET limits = excluded.limits, "
+    "on_unavailable = excluded.on_unavailable";
+constexpr char kClearSystemConfig[] =
+    "UPDATE system_configs SET limits = NULL, on_unavailable = NULL WHERE ns = ?1";
+
+constexpr char kInsertAudit[] =
+    "INSERT INTO audit_events "
+    "(ns, entity_id, event_id, timestamp, action, principal, resource, details, ttl) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr char kSelectAudit[] =
+    "SELECT event_id, timestamp, action, principal, resource, details FROM audit_events "
+    "WHERE ns = ?1 AND entity_id = ?2 ORDER BY event_id DESC LIMIT ?3";
+constexpr char kSelectAuditBefore[] =
+    "SELECT event_id, timestamp, action, principal, resource, details FROM audit_events "
+    "WHERE ns = ?1 AND entity_id = ?2 AND event_id < ?4 ORDER BY event_id DESC LIMIT ?3";
+
+// ---- constants ----------------------------------------------------------------------------------
+
+constexpr std::string_view kSystemAuditId = "$SYSTEM";
+constexpr std::string_view kResourceAuditPrefix = "$RESOURCE:";
+constexpr std::int64_t kDefaultAuditRetentionDays = 90;  // AU-4
+constexpr std::int64_t kSecondsPerDay = 86'400;
+// Whole-token amounts are stored in millitokens; larger ones would overflow.
+constexpr std::int64_t kMaxAmount = std::numeric_limits<std::int64_t>::max() / kMilli;
+
+std::int64_t epoch_seconds(std::int64_t now_ms) { return core::floor_div(now_ms, kMilli); }
+
+std::string utc_timestamp(TimePoint now) {
+  return core::format_utc_seconds(epoch_seconds(epoch_ms(now)));
+}
+
+// ---- validation (before any I/O; OQ-11, OQ-27) --------------------------------------------------
+
+void check_principal(const std::optional<std::string>& principal) {
+  // AU-3: ARNs come from AWS and are taken as they are; anything else is an identifier.
+  if (principal && !principal->starts_with("arn:")) {
+    validate_identifier(*principal, "principal");
+  }
+}
+
+void check_resource(const std::string& resource, bool allow_default) {
+  if (allow_default && resource == kDefaultResource) {
+    return;
+  }
+  validate_resource(resource, "resource");
+}
+
+void check_unique_names(std::span<const Limit> limits) {
+  for (std::size_t i = 0; i < limits.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (limits[i].name() == limits[j].name()) {
+        throw ValidationError("limits", limits[i].name(),
+                              "limit '" + limits[i].name() + "' is given twice");
+      }
+    }
+  }
+}
+
+void check_audit_entity(const std::string& entity_id) {
+  if (entity_id == kSystemAuditId) {
+    return;
+  }
+  if (entity_id.starts_with(kResourceAuditPrefix)) {
+    validate_resource(std::string_view(entity_id).substr(kResourceAuditPrefix.size()), "entity_id");
+    return;
+  }
+  validate_identifier(entity_id, "entity_id");
+}
+
+// Validates everything consume() takes from the caller; the limiter validates too, but a Store
+// is a public interface and a bad amount must never reach the arithmetic.
+void check_consume_request(const ConsumeRequest& request) {
+  validate_identifier(request.target.entity_id, "entity_id");
+  validate_resource(request.target.resource, "resource");
+  check_unique_names(request.target.limits);
+  if (request.parent) {
+    validate_identifier(request.parent->entity_id, "parent_id");
+    validate_resource(request.parent->resource, "resource");
+    check_unique_names(request.parent->limits);
+  }
+  const auto is_resolved = [&](const std::string& name) {
+    const auto has = [&](const ConsumeTarget& target) {
+      return std::any_of(target.limits.begin(), target.limits.end(),
+                         [&](const Limit& limit) { return limit.name() == name; });
+    };
+    return has(request.target) || (request.parent && has(*request.parent));
+  };
+  for (std::size_t i = 0; i < request.amounts.size(); ++i) {
+    const auto& [name, amount] = request.amounts[i];
+    for (std::size_t j = 0; j < i; ++j) {
+      if (request.amounts[j].first == name) {
+        throw ValidationError("consume", name, "limit '" + name + "' is given twice");
+      }
+    }
+    if (amount < 0) {
+      throw ValidationError(
+          "consume", name, "amount for '" + name + "' must be >= 0, got " + std::to_string(amount));
+    }
+    if (amount > kMaxAmount) {
+      throw ValidationError("consume", name, "amount for '" + name + "' is too large");
+    }
+    // OQ-12: a name that no resolved limit carries would be silently ignored by the original's
+    // slow path; here it is an error, so typos cannot bypass a limit.
+    if (!is_resolved(name)) {
+      std::string reason = "no limit named '" + name + "' is configured for entity '" +
+                           request.target.entity_id + "' and resource '" + request.target.resource +
+                           "'";
+      if (request.parent) {
+        reason += " or its parent '" + request.parent->entity_id + "'";
+      }
+      throw ValidationError("consume", name, std::move(reason));
+    }
+  }
+}
+
+std::int64_t amount_of(const Amounts& amounts, const std::string& name) {
+  for (const auto& [amount_name, amount] : amounts) {
+    if (amount_name == name) {
+      return amount;
+    }
+  }
+  return 0;
+}
+
+// ---- JSON details (spec/data-model.md §6.11) ----------------------------------------------------
+
+void write_limits(core::JsonWriter& writer, std::span<const Limit> limits) {
+  writer.begin_array();
+  for (const Limit& limit : limits) {
+    writer.begin_object()
+        .key("name")
+        .value(limit.name())
+        .key("capacity")
+        .value(limit.capacity())
+        .key("refill_amount")
+        .value(limit.refill_amount())
+        .key("refill_period_seconds")
+        .value(limit.refill_period_seconds())
+        .end_object();
+  }
+  writer.end_array();
+}
+
+std::string limits_details(std::span<const Limit> limits) {
+  core::JsonWriter writer;
+  writer.begin_object().key("limits");
+  write_limits(writer, limits);
+  writer.end_object();
+  return std::move(writer).str();
+}
+
+void write_on_unavailable(core::JsonWriter& writer, const std::optional<OnUnavailable>& value) {
+  writer.key("on_unavailable");
+  if (value) {
+    writer.value(to_string(*value));
+  } else {
+    writer.null();
+  }
+}
+
+// ---- buckets ----------------------------------------------------------------------------------
+
+// A bucket row loaded inside a write transaction and brought to `now`.
+struct WorkingBucket {
+  std::string entity_id;
+  std::string resource;
+  int shard = 0;
+  // False when no row exists or it has expired (ttl <= now_s): the write then creates it.
+  bool exists = false;
+  std::vector<StoredLimit> limits;
+  // The refill time every limit has been brought to; written back as `rf`. Never earlier than
+  // the stored rf, so a caller with an older `now` cannot make the next refill count the same
+  // interval twice (B-1).
+  std::int64_t rf = 0;
+};
+
+StoredLimit* find_limit(WorkingBucket& bucket, std::string_view name) {
+  for (StoredLimit& limit : bucket.limits) {
+    if (limit.name == name) {
+      return &limit;
+    }
+  }
+  return nullptr;
+}
+
+[[noreturn]] void corrupt_bucket(const Connection& connection, const WorkingBucket& bucket) {
+  throw InfrastructureError("corrupt bucket row for entity '" + bucket.entity_id +
+                            "' and resource '" + bucket.resource + "' in '" + connection.path() +
+                            "'");
+}
+
+// Reads the bucket and refills EVERY stored limit to `now_ms` with its stored parameters
+// (core::refill). All of them must be refilled because they share `rf`, which the write moves
+// (OQ-43). The drift-compensated remainder is dropped, as the original does at every write.
+WorkingBucket load_bucket(Connection& connection, const std::string& ns,
+                          const std::string& entity_id, const std::string& resource, int shard,
+                          std::int64_t now_ms) {
+  WorkingBucket bucket{.entity_id = entity_id, .resource = resource, .shard = shard, .limits = {}};
+  bucket.rf = now_ms;
+  Statement select(connection, kSelectBucket);
+  select.bind(1, ns).bind(2, entity_id).bind(3, resource).bind(4, std::int64_t{shard});
+  if (!select.step()) {
+    return bucket;
+  }
+  const std::optional<std::int64_t> ttl = select.optional_int64(3);
+  // Data-model §9: an item whose ttl <= now_s counts as expired even before it is removed.
+  if (ttl && *ttl <= epoch_seconds(now_ms)) {
+    return bucket;
+  }
+  if (!decode_bucket_limits(select.text(0), bucket.limits)) {
+    corrupt_bucket(connection, bucket);
+  }
+  const std::int64_t stored_rf = select.int64(1);
+  bucket.exists = true;
+  bucket.rf = std::max(stored_rf, now_ms);
+  for (StoredLimit& limit : bucket.limits) {
+    limit.tokens_milli =
+        core::refill({limit.tokens_milli, stored_rf}, now_ms, limit.params).tokens_milli;
+  }
+  return bucket;
+}
+
+// OQ-3, OQ-10, OQ-44: the resolved limits are the truth. A limit the row lacks is added full;
+// a stored limit whose parameters differ takes the new ones with its balance clamped to the new
+// capacity (its counter is kept). Stored limits that are not resolved stay as they are.
+void reconcile(WorkingBucket& bucket, std::span<const Limit> limits) {
+  for (const Limit& limit : limits) {
+    const core::BucketParams params = core::BucketParams::from(limit);
+    if (StoredLimit* stored = find_limit(bucket, limit.name())) {
+      if (stored->params != params) {
+        stored->params = params;
+        stored->tokens_milli = std::min(stored->tokens_milli, params.capacity_milli);
+      }
+      continue;
+    }
+    bucket.limits.push_back(
+        StoredLimit{.name = limit.name(),
+                    .params = params,
+                    .tokens_milli = core::full_bucket(params, bucket.rf).tokens_milli,
+                    .total_consumed_milli = 0});
+  }
+}
+
+// The TTL a consume write applies (spec/data-model.md §9, behavior.md §3.9 "Normal"/"Create").
+struct TtlPolicy {
+  enum class Action { kKeep, kClear, kSet } action = Action::kKeep;
+  std::int64_t value = 0;
+};
+
+TtlPolicy consume_ttl(const ConsumeTarget& target, int multiplier, std::int64_t now_ms) {
+  if (target.source == LimitSource::kEntity) {
+    return {TtlPolicy::Action::kClear};  // custom config persists (RES-6)
+  }
+  if (multiplier <= 0) {
+    return {TtlPolicy::Action::kKeep};  // none on create
+  }
+  const std::int64_t ttl_s = core::ttl_seconds(target.limits, multiplier);
+  if (ttl_s == 0) {
+    return {TtlPolicy::Action::kClear};  // OQ-24: a zero TTL means "no TTL"
+  }
+  return {TtlPolicy::Action::kSet, epoch_seconds(now_ms) + ttl_s};
+}
+
+struct Hierarchy {
+  bool exists = false;
+  bool cascade = false;
+  std::optional<std::string> parent_id;
+};
+
+Hierarchy read_hierarchy(Connection& connection, const std::string& ns,
+                         const std::string& entity_id) {
+  Statement select(connection, kSelectHierarchy);
+  select.bind(1, ns).bind(2, entity_id);
+  if (!select.step()) {
+    return {};
+  }
+  return {true, select.int64(0) != 0, select.optional_text(1)};
+}
+
+void bind_key(Statement& statement, const std::string& ns, const WorkingBucket& bucket) {
+  statement.bind(1, ns)
+      .bind(2, bucket.entity_id)
+      .bind(3, bucket.resource)
+      .bind(4, std::int64_t{bucket.shard});
+}
+
+// Writes a consumed bucket: a new row (replacing an expired one) or an update of rf, the
+// limits, the denormalized hierarchy (refreshed on every write; OQ-8) and the TTL.
+void write_consumed_bucket(Connection& connection, const std::string& ns,
+                           const WorkingBucket& bucket, const Hierarchy& hierarchy,
+                           const TtlPolicy& ttl, std::string& scratch) {
+  scratch.clear();
+  append_bucket_limits(scratch, bucket.limits);
+  const char* sql = !bucket.exists                           ? kInsertBucket
+                    : ttl.action == TtlPolicy::Action::kKeep ? kUpdateBucketKeepTtl
+                                                             : kUpdateBucketSetTtl;
+  Statement write(connection, sql);
+  bind_key(write, ns, bucket);
+  write.bind(5, std::string_view(scratch))
+      .bind(6, bucket.rf)
+      .bind(7, std::int64_t{hierarchy.cascade})
+      .bind(8, hierarchy.parent_id);
+  if (sql != kUpdateBucketKeepTtl) {
+    if (ttl.action == TtlPolicy::Action::kSet) {
+      write.bind(9, ttl.value);
+    } else {
+      write.bind_null(9);
+    }
+  }
+  write.run();
+}
+
+void write_bucket_tokens(Connection& connection, const std::string& ns, const WorkingBucket& bucket,
+                         const char* sql) {
+  std::string limits;
+  append_bucket_limits(limits, bucket.limits);
+  Statement write(connection, sql);
+  bind_key(write, ns, bucket);
+  write.bind(5, std::string_view(limits)).bind(6, bucket.rf).run();
+}
+
+BucketState to_bucket_state(const Connection& connection, std::string entity_id,
+                            std::string resource, int shard, std::string_view limits,
+                            std::int64_t rf, std::int64_t shard_count,
+                            std::optional<std::int64_t> ttl) {
+  BucketState state{.entity_id = std::move(entity_id),
+                    .resource = std::move(resource),
+                    .shard = shard,
+                    .shard_count = static_cast<int>(shard_count),
+                    .last_refill = from_epoch_ms(rf),
+                    .limits = {},
+                    .ttl_epoch_seconds = ttl};
+  std::vector<StoredLimit> stored;
+  if (!decode_bucket_limits(limits, stored)) {
+    corrupt_bucket(
+        connection,
+        WorkingBucket{.entity_id = state.entity_id, .resource = state.resource, .limits = {}});
+  }
+  state.limits.reserve(stored.size());
+  for (const StoredLimit& limit : stored) {
+    state.limits.push_back(BucketLimitState{.limit = limit_from_params(limit.name, limit.params),
+                                            .tokens_milli = limit.tokens_milli,
+                                            .total_consumed_milli = limit.total_consumed_milli});
+  }
+  return state;
+}
+
+// ---- entities ---------------------------------------------------------------------------------
+
+Entity read_entity_row(const Statement& select) {
+  Entity entity;
+  entity.id = std::string(select.text(0));
+  entity.name = std::string(select.text(1));
+  entity.parent_id = select.optional_text(2);
+  entity.cascade = select.int64(3) != 0;
+  std::optional<std::map<std::string, std::string>> metadata = decode_metadata(select.text(4));
+  if (!metadata) {
+    throw InfrastructureError("corrupt metadata of entity '" + entity.id + "'");
+  }
+  entity.metadata = std::move(*metadata);
+  entity.created_at = std::string(select.text(5));
+  return entity;
+}
+
+// ---- namespaces -------------------------------------------------------------------------------
+
+// NS-1: 8 random bytes, base64url without padding (11 characters), regenerated while the
+// first character is '-'.
+std::string make_namespace_id() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::random_device entropy;
+  while (true) {
+    std::array<std::uint8_t, 8> bytes;
+    for (std::uint8_t& byte : bytes) {
+      byte = static_cast<std::uint8_t>(entropy());
+    }
+    std::string id;
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (const std::uint8_t byte : bytes) {
+      buffer = (buffer << 8) | byte;
+      bits += 8;
+      while (bits >= 6) {
+        bits -= 6;
+        id.push_back(kAlphabet[(buffer >> bits) & 0x3F]);
+      }
+    }
+    if (bits > 0) {
+      id.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3F]);
+    }
+    if (id.front() != '-') {
+      return id;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- audit ------------------------------------------------------------------------------------
+
+struct SqliteStore::AuditRecord {
+  std::string_view entity_id;
+  std::string_view action;
+  const std::optional<std::string>& principal;
+  std::optional<std::string_view> resource;
+  std::string details_json;
+};
+
+// ULID event ids (AU-2) from a random source seeded once from std::random_device. Within one
+// millisecond the ids of this store increase (the random part is incremented), so the events of
+// one process list in the order they were written.
+class SqliteStore::EventIds {
+ public:
+  std::string next(std::int64_t now_ms) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (now_ms == last_ms_ && increment()) {
+      return core::make_ulid(now_ms, last_random_);
+    }
+    for (std::uint8_t& byte : last_random_) {
+      byte = static_cast<std::uint8_t>(engine_());
+    }
+    // Leave headroom so that increments within the same millisecond cannot overflow.
+    last_random_[0] &= 0x7F;
+    last_ms_ = now_ms;
+    return core::make_ulid(now_ms, last_random_);
+  }
+
+ private:
+  bool increment() {
+    for (std::size_t i = last_random_.size(); i-- > 0;) {
+      if (++last_random_[i] != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::mutex mutex_;
+  std::mt19937_64 engine_{std::random_device{}()};
+  std::int64_t last_ms_ = std::numeric_limits<std::int64_t>::min();
+  std::array<std::uint8_t, 10> last_random_{};
+};
+
+void SqliteStore::write_audit(Connection& connection, const AuditRecord& record, TimePoint now) {
+  // AU-4: retention from the namespace's system settings, else 90 days.
+  std::int64_t retention_days = kDefaultAuditRetentionDays;
+  {
+    Statement select(connection, kSelectAuditRetention);
+    select.bind(1, namespace_id_);
+    if (select.step() && !select.is_null(0) && select.int64(0) > 0) {
+      retention_days = select.int64(0);
+    }
+  }
+  const std::int64_t now_ms = epoch_ms(now);
+  Statement insert(connection, kInsertAudit);
+  insert.bind(1, namespace_id_)
+      .bind(2, record.entity_id)
+      .bind(3, event_ids_->next(now_ms))
+      .bind(4, utc_timestamp(now))
+      .bind(5, record.action)
+      .bind(6, record.principal);
+  if (record.resource) {
+    insert.bind(7, *record.resource);
+  } else {
+    insert.bind_null(7);
+  }
+  insert.bind(8, record.details_json)
+      .bind(9, epoch_seconds(now_ms) + retention_days * kSecondsPerDay)
+      .run();
+}
+
+// ---- lifecycle --------------------------------------------------------------------------------
+
+std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
+  // NS-2, OQ-25: "_" is the registry's reserved namespace.
+  if (options.namespace_name.empty()) {
+    throw ValidationError("namespace", options.namespace_name, "cannot be empty");
+  }
+  if (options.namespace_name == "_") {
+    throw ValidationError("namespace", options.namespace_name, "'_' is a reserved namespace");
+  }
+  if (options.path.empty()) {
+    throw ValidationError("store", options.path, "missing path");
+  }
+  if (options.path != ":memory:") {
+    const std::filesystem::path parent = std::filesystem::path(options.path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) {
+      std::filesystem::create_directories(parent, error);
+    }
+    if (error) {
+      throw InfrastructureError("cannot create the directory '" + parent.string() +
+                                "' of SQLite database '" + options.path + "': " + error.message());
+    }
+  }
+  auto pool = std::make_unique<ConnectionPool>(ConnectionSettings{
+      .path = options.path,
+      .busy_timeout = options.busy_timeout,
+      .synchronous_full = options.synchronous == SqliteOptions::Synchronous::kFull});
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(pool)));
+  store->initialize();
+  return store;
+}
+
+SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<ConnectionPool> pool)
+    : options_(std::move(options)),
+      pool_(std::move(pool)),
+      event_ids_(std::make_unique<EventIds>()) {}
+
+SqliteStore::~SqliteStore() = default;
+
+TimePoint SqliteStore::clock_now() const {
+  return (options_.clock != nullptr ? *options_.clock : SystemClock::instance()).now();
+}
+
+void SqliteStore::initialize() {
+  const TimePoint now = clock_now();
+  auto connection = pool_->acquire();
+  connection->exec(kCreateSchemaTable);
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  {
+    Statement select(*connection, kSelectSchemaVersion);
+    if (select.step()) {
+      const std::int64_t version = select.int64(0);
+      if (version > kSchemaVersion) {
+        throw IncompatibleSchemaError(
+            std::to_string(kSchemaVersion), std::to_string(version),
+            "The SQLite database '" + options_.path + "' was written by a newer zae-limiter " +
+                "(schema version " + std::to_string(version) + "); this build reads schema " +
+                "version " + std::to_string(kSchemaVersion) + " only. Upgrade zae-limiter.");
+      }
+    } else {
+      Statement(*connection, kInsertSchemaVersion)
+          .bind(1, std::int64_t{kSchemaVersion})
+          .bind(2, utc_timestamp(now))
+          .run();
+    }
+  }
+  connection->exec(kCreateTables);
+
+  // Register the namespace when missing (NS-2). INSERT OR IGNORE also absorbs the rare id
+  // collision, after which a fresh id is tried.
+  for (int attempt = 0; namespace_id_.empty(); ++attempt) {
+    Statement select(*connection, kSelectNamespace);
+    select.bind(1, options_.namespace_name);
+    if (select.step()) {
+      if (select.text(1) != "active") {
+        throw NamespaceStateError(options_.namespace_name, std::string(select.text(1)));
+      }
+      namespace_id_ = std::string(select.text(0));
+      break;
+    }
+    if (attempt == 8) {
+      throw InfrastructureError("cannot register namespace '" + options_.namespace_name + "' in '" +
+                                options_.path + "'");
+    }
+    Statement(*connection, kInsertNamespace)
+        .bind(1, options_.namespace_name)
+        .bind(2, make_namespace_id())
+        .bind(3, utc_timestamp(now))
+        .run();
+  }
+
+  // SQLite has no TTL daemon: expired rows of this namespace are removed when a store opens.
+  // Readers treat expired buckets as absent in the meantime.
+  const std::int64_t now_s = epoch_seconds(epoch_ms(now));
+  Statement(*connection, kPurgeExpiredBuckets).bind(1, namespace_id_).bind(2, now_s).run();
+  Statement(*connection, kPurgeExpiredAudit).bind(1, namespace_id_).bind(2, now_s).run();
+  transaction.commit();
+}
+
+StoreCapabilities SqliteStore::capabilities() const {
+  return StoreCapabilities{.supports_audit_logging = true};
+}
+
+std::string SqliteStore::describe() const { return options_.path; }
+
+bool SqliteStore::is_available() noexcept {
+  try {
+    auto connection = pool_->acquire();
+    Statement select(*connection, kSelectOne);
+    return select.step();
+  } catch (...) {
+    return false;
+  }
+}
+
+// ---- buckets ----------------------------------------------------------------------------------
+
+ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
+  check_consume_request(request);
+  const std::int64_t now_ms = epoch_ms(request.now);
+  ConsumeResult result;
+
+  auto connection = pool_->acquire();
+  // One IMMEDIATE transaction: the database write lock is held from the first read, so the
+  // check and the write are atomic against every thread and process (CG-1, CG-4).
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+
+  // The store, not the caller's cache, decides whether a parent is consumed.
+  const Hierarchy hierarchy = read_hierarchy(*connection, namespace_id_, request.target.entity_id);
+  const std::optional<std::string> actual_parent =
+      hierarchy.cascade ? hierarchy.parent_id : std::nullopt;
+  const std::optional<std::string> expected_parent =
+      request.parent ? std::optional<std::string>(request.parent->entity_id) : std::nullopt;
+  if (actual_parent != expected_parent) {
+    result.kind = ConsumeResult::Kind::kCascadeMismatch;
+    result.actual_parent = actual_parent;
+    return result;  // nothing written; the transaction rolls back
+  }
+
+  // Target and parent buckets. A parent equal to the target (OQ-26) shares one row, so both
+  // sides consume from the same state in sequence instead of overwriting each other.
+  std::array<WorkingBucket, 2> buckets;
+  std::array<const ConsumeTarget*, 2> sides{&request.target, nullptr};
+  std::array<std::size_t, 2> bucket_of{0, 0};
+  std::size_t bucket_count = 1;
+  buckets[0] = load_bucket(*connection, namespace_id_, request.target.entity_id,
+                           request.target.resource, 0, now_ms);
+  if (request.parent) {
+    sides[1] = &*request.parent;
+    if (request.parent->entity_id != request.target.entity_id ||
+        request.parent->resource != request.target.resource) {
+      buckets[1] = load_bucket(*connection, namespace_id_, request.parent->entity_id,
+                               request.parent->resource, 0, now_ms);
+      bucket_of[1] = 1;
+      bucket_count = 2;
+    }
+  }
+
+  bool admitted = true;
+  std::size_t status_count = request.target.limits.size();
+  if (request.parent) {
+    status_count += request.parent->limits.size();
+  }
+  result.statuses.reserve(status_count);
+  result.entries.reserve(status_count);
+  for (std::size_t side = 0; side < sides.size() && sides[side] != nullptr; ++side) {
+    const ConsumeTarget& target = *sides[side];
+    WorkingBucket& bucket = buckets[bucket_of[side]];
+    reconcile(bucket, target.limits);
+    for (const Limit& limit : target.limits) {
+      StoredLimit& stored = *find_limit(bucket, limit.name());
+      const std::int64_t amount = amount_of(request.amounts, limit.name());
+      // Every stored limit is already refilled to bucket.rf >= now, so try_consume adds
+      // nothing more: one refill per decision.
+      const core::ConsumeDecision decision = core::try_consume(
+          {stored.tokens_milli, bucket.rf}, amount * kMilli, now_ms, stored.params);
+      result.statuses.push_back(LimitStatus{
+          .entity_id = target.entity_id,
+          .resource = target.resource,
+          .limit_name = limit.name(),
+          .limit = limit,
+          .available = decision.available,
+          .requested = amount,
+          .exceeded = !decision.admitted,
+          .retry_after = std::chrono::milliseconds(decision.retry_after_ms),
+      });
+      if (!decision.admitted) {
+        admitted = false;
+        continue;
+      }
+      stored.tokens_milli = decision.state.tokens_milli;
+      if (stored.total_consumed_milli) {
+        *stored.total_consumed_milli += amount * kMilli;
+      }
+      result.entries.push_back(ConsumedEntry{.entity_id = target.entity_id,
+                                             .resource = target.resource,
+                                             .shard = 0,
+                                             .limit = limit,
+                                             .consumed = amount,
+                                             .tokens_milli = stored.tokens_milli});
+    }
+  }
+  if (!admitted) {
+    result.kind = ConsumeResult::Kind::kRejected;
+    result.entries.clear();
+    return result;  // nothing written (RES-3 of the slow path: reject before any write)
+  }
+
+  // A shared row keeps the balances of its last consumer; earlier entries report them too.
+  if (bucket_count == 1 && request.parent) {
+    for (ConsumedEntry& entry : result.entries) {
+      entry.tokens_milli = find_limit(buckets[0], entry.limit.name())->tokens_milli;
+    }
+  }
+
+  std::string scratch;
+  for (std::size_t index = 0; index < bucket_count; ++index) {
+    // The first side with limits owns the row's TTL and hierarchy; a side without limits
+    // checks nothing and writes nothing (RES-1).
+    const ConsumeTarget* owner = nullptr;
+    for (std::size_t side = 0; side < sides.size() && owner == nullptr; ++side) {
+      if (sides[side] != nullptr && bucket_of[side] == index && !sides[side]->limits.empty()) {
+        owner = sides[side];
+      }
+    }
+    if (owner == nullptr) {
+      continue;
+    }
+    const Hierarchy row_hierarchy =
+        owner == &request.target ? hierarchy
+                                 : read_hierarchy(*connection, namespace_id_, owner->entity_id);
+    write_consumed_bucket(*connection, namespace_id_, buckets[index], row_hierarchy,
+                          consume_ttl(*owner, options_.bucket_ttl_multiplier, now_ms), scratch);
+  }
+  transaction.commit();
+  result.kind = ConsumeResult::Kind::kAdmitted;
+  return result;
+}
+
+void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint now) {
+  for (const BucketDelta& delta : deltas) {
+    validate_identifier(delta.entity_id, "entity_id");
+    validate_resource(delta.resource, "resource");
+    if (delta.shard < 0) {
+      throw ValidationError("shard", std::to_string(delta.shard), "must be >= 0");
+    }
+  }
+  if (deltas.empty()) {
+    return;
+  }
+  const std::int64_t now_ms = epoch_ms(now);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  for (const BucketDelta& delta : deltas) {
+    WorkingBucket bucket = load_bucket(*connection, namespace_id_, delta.entity_id, delta.resource,
+                                       delta.shard, now_ms);
+    // OQ-22: never create a partial bucket; a missing (or expired) one is skipped.
+    if (!bucket.exists) {
+      continue;
+    }
+    bool changed = false;
+    for (const auto& [name, tokens_milli] : delta.tokens_milli) {
+      StoredLimit* stored = find_limit(bucket, name);
+      if (stored == nullptr || tokens_milli == 0) {
+        continue;
+      }
+      const std::int64_t before = stored->tokens_milli;
+      std::int64_t after =
+          core::force_consume({before, bucket.rf}, tokens_milli, now_ms, stored->params)
+              .tokens_milli;
+      // OQ-36: returned tokens never lift the balance above capacity (nor raise one that is
+      // already above it).
+      if (tokens_milli < 0) {
+        after = std::min(after, std::max(before, stored->params.capacity_milli));
+      }
+      stored->tokens_milli = after;
+      if (stored->total_consumed_milli) {
+        *stored->total_consumed_milli += tokens_milli;
+      }
+      changed = true;
+    }
+    if (changed) {
+      // TTL unchanged (data-model §9, "adjust").
+      write_bucket_tokens(*connection, namespace_id_, bucket, kUpdateBucketTokens);
+    }
+  }
+  transaction.commit();
+}
+
+std::optional<BucketState> SqliteStore::get_bucket(const std::string& entity_id,
+                                                   const std::string& resource) {
+  validate_identifier(entity_id, "entity_id");
+  validate_resource(resource, "resource");
+  const std::int64_t now_s = epoch_seconds(epoch_ms(clock_now()));
+  auto connection = pool_->acquire();
+  Statement select(*connection, kSelectBucket);
+  select.bind(1, namespace_id_).bind(2, entity_id).bind(3, resource).bind(4, std::int64_t{0});
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  const std::optional<std::int64_t> ttl = select.optional_int64(3);
+  if (ttl && *ttl <= now_s) {
+    return std::nullopt;  // expired: consume would recreate it full
+  }
+  return to_bucket_state(*connection, entity_id, resource, 0, select.text(0), select.int64(1),
+                         select.int64(2), ttl);
+}
+
+std::vector<BucketState> SqliteStore::get_buckets(const std::string& entity_id) {
+  validate_identifier(entity_id, "entity_id");
+  const std::int64_t now_s = epoch_seconds(epoch_ms(clock_now()));
+  auto connection = pool_->acquire();
+  Statement select(*connection, kSelectEntityBuckets);
+  select.bind(1, namespace_id_).bind(2, entity_id);
+  std::vector<BucketState> buckets;
+  while (select.step()) {
+    const std::optional<std::int64_t> ttl = select.optional_int64(5);
+    if (ttl && *ttl <= now_s) {
+      continue;
+    }
+    buckets.push_back(to_bucket_state(*connection, entity_id, std::string(select.text(0)),
+                                      static_cast<int>(select.int64(1)), select.text(2),
+                                      select.int64(3), select.int64(4), ttl));
+  }
+  return buckets;
+}
+
+// ---- entities ---------------------------------------------------------------------------------
+
+Entity SqliteStore::create_entity(const CreateEntityRequest& request, TimePoint now) {
+  // EN-1, and the principal before the write (OQ-27).
+  validate_identifier(request.entity_id, "entity_id");
+  if (request.parent_id) {
+    validate_identifier(*request.parent_id, "parent_id");
+  }
+  check_principal(request.principal);
+
+  Entity entity{.id = request.entity_id,
+                .name = request.name.empty() ? request.entity_id : request.name,  // EN-2
+                .parent_id = request.parent_id,
+                .cascade = request.cascade,
+                .metadata = request.metadata,
+                .created_at = utc_timestamp(now)};
+  const std::string metadata = encode_metadata(entity.metadata);
+
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement(*connection, kInsertEntity)
+      .bind(1, namespace_id_)
+      .bind(2, entity.id)
+      .bind(3, entity.name)
+      .bind(4, entity.parent_id)
+      .bind(5, std::int64_t{entity.cascade})
+      .bind(6, metadata)
+      .bind(7, entity.created_at)
+      .run();
+  if (connection->changes() == 0) {
+    throw EntityExistsError(entity.id);  // EN-4
+  }
+
+  core::JsonWriter details;  // EN-5
+  details.begin_object().key("name").value(entity.name).key("parent_id");
+  if (entity.parent_id) {
+    details.value(*entity.parent_id);
+  } else {
+    details.null();
+  }
+  details.key("cascade").value(entity.cascade).key("metadata").raw(metadata).end_object();
+  write_audit(*connection,
+              AuditRecord{.entity_id = entity.id,
+                          .action = "entity_created",
+                          .principal = request.principal,
+                          .resource = std::nullopt,
+                          .details_json = std::move(details).str()},
+              now);
+  transaction.commit();
+  return entity;
+}
+
+std::optional<Entity> SqliteStore::get_entity(const std::string& entity_id) {
+  validate_identifier(entity_id, "entity_id");
+  auto connection = pool_->acquire();
+  Statement select(*connection, kSelectEntity);
+  select.bind(1, namespace_id_).bind(2, entity_id);
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  return read_entity_row(select);
+}
+
+std::size_t SqliteStore::delete_entity(const std::string& entity_id,
+                                       const std::optional<std::string>& principal, TimePoint now) {
+  validate_identifier(entity_id, "entity_id");
+  check_principal(principal);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  // EN-9, OQ-17: the entity, every configuration and every bucket, all in one transaction.
+  // Children and audit events are kept (EN-12).
+  std::int64_t deleted = 0;
+  for (const char* sql : {kDeleteEntity, kDeleteEntityConfigs, kDeleteEntityBuckets}) {
+    Statement(*connection, sql).bind(1, namespace_id_).bind(2, entity_id).run();
+    deleted += connection->changes();
+  }
+  if (deleted == 0) {
+    return 0;  // EN-10: no audit event
+  }
+  core::JsonWriter details;
+  details.begin_object().key("records_deleted").value(deleted).end_object();
+  write_audit(*connection,
+              AuditRecord{.entity_id = entity_id,
+                          .action = "entity_deleted",
+                          .principal = principal,
+                          .resource = std::nullopt,
+                          .details_json = std::move(details).str()},
+              now);
+  transaction.commit();
+  return static_cast<std::size_t>(deleted);
+}
+
+std::vector<Entity> SqliteStore::get_children(const std::string& parent_id) {
+  validate_identifier(parent_id, "parent_id");
+  auto connection = pool_->acquire();
+  Statement select(*connection, kSelectChildren);
+  select.bind(1, namespace_id_).bind(2, parent_id);
+  std::vector<Entity> children;
+  while (select.step()) {
+    children.push_back(read_entity_row(select));
+  }
+  return children;
+}
+
+// ---- stored limits ------------------------------------------------------------------------------
+
+void SqliteStore::set_limits(const std::string& entity_id, const std::string& resource,
+                             const std::vector<Limit>& limits,
+                             const std::optional<std::string>& principal, TimePoint now) {
+  validate_identifier(entity_id, "entity_id");
+  check_resource(resource, /*allow_default=*/true);
+  check_unique_names(limits);
+  check_principal(principal);
+  const std::int64_t now_ms = epoch_ms(now);
+
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement(*connection, kUpsertEntityConfig)
+      .bind(1, namespace_id_)
+      .bind(2, entity_id)
+      .bind(3, resource)
+      .bind(4, encode_limits(limits))
+      .run();
+  // SL-3: sync the existing bucket to the new parameters (balances clamped, new limits added
+  // full; OQ-10, OQ-44) and drop its TTL, since a custom config persists.
+  if (!limits.empty()) {
+    WorkingBucket bucket = load_bucket(*connection, namespace_id_, entity_id, resource, 0, now_ms);
+    if (bucket.exists) {
+      reconcile(bucket, limits);
+      write_bucket_tokens(*connection, namespace_id_, bucket, kUpdateBucketTokensClearTtl);
+    }
+  }
+  write_audit(*connection,
+              AuditRecord{.entity_id = entity_id,
+                          .action = "limits_set",
+                          .principal = principal,
+                          .resource = resource,
+                          .details_json = limits_details(limits)},
+              now);
+  transaction.commit();
+}
+
+std::vector<Limit> SqliteStore::get_limits(const std::string& entity_id,
+                                           const std::string& resource) {
+  validate_identifier(entity_id, "entity_id");
+  check_resource(resource, /*allow_default=*/true);
+  auto connection = pool_->acquire();
+  Statement select(*connection, kSelectEntityConfig);
+  select.bind(1, namespace_id_).bind(2, entity_id).bind(3, resource);
+  return select.step() ? decode_limits(select.text(0)) : std::vector<Limit>{};
+}
+
+bool SqliteStore::delete_limits(const std::string& entity_id, const std::string& resource,
+                                const std::optional<std::string>& principal, TimePoint now) {
+  validate_identifier(entity_id, "entity_id");
+  check_resource(resource, /*allow_default=*/true);
+  check_principal(principal);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement(*connection, kDeleteEntityConfig)
+      .bind(1, namespace_id_)
+      .bind(2, entity_id)
+      .bind(3, resource)
+      .run();
+  if (connection->changes() == 0) {
+    return false;  // SL-8: nothing stored, no audit event
+  }
+  write_audit(*connection,
+              AuditRecord{.entity_id = entity_id,
+                          .action = "limits_deleted",
+                          .principal = principal,
+                          .resource = resource,
+                          .details_json = "{}"},
+              now);
+  transaction.commit();
+  return true;
+}
+
+void SqliteStore::set_resource_defaults(const std::string& resource,
+                                        const std::vector<Limit>& limits,
+                                        const std::optional<std::string>& principal,
+                                        TimePoint now) {
+  validate_resource(resource, "resource");
+  check_unique_names(limits);
+  check_principal(principal);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement(*connection, kUpsertResourceConfig)
+      .bind(1, namespace_id_)
+      .bind(2, resource)
+      .bind(3, encode_limits(limits))
+      .run();
+  write_audit(*connection,
+              AuditRecord{.entity_id = std::string(kResourceAuditPrefix) + resource,
+                          .action = "limits_set",
+                          .principal = principal,
+                          .resource = resource,
+                          .details_json = limits_details(limits)},
+              now);
+  transaction.commit();
+}
+
+std::vector<Limit> SqliteStore::get_resource_defaults(const std::string& resource) {
+  validate_resource(resource, "resource");
+  auto connection = pool_->acquire();
+  Statement select(*connection, kSelectResourceConfig);
+  select.bind(1, namespace_id_).bind(2, resource);
+  return select.step() ? decode_limits(select.text(0)) : std::vector<Limit>{};
+}
+
+void SqliteStore::delete_resource_defaults(const std::string& resource,
+                                           const std::optional<std::string>& principal,
+                                           TimePoint now) {
+  validate_resource(resource, "resource");
+  check_principal(principal);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement(*connection, kDeleteResourceConfig).bind(1, namespace_id_).bind(2, resource).run();
+  // SL-15: audited whether or not anything was stored.
+  write_audit(*connection,
+              AuditRecord{.entity_id = std::string(kResourceAuditPrefix) + resource,
+                          .action = "limits_deleted",
+                          .principal = principal,
+                          .resource = resource,
+                          .details_json = "{}"},
+              now);
+  transaction.commit();
+}
+
+std::vector<std::string> SqliteStore::list_resources_with_defaults() {
+  auto connection = pool_->acquire();
+  Statement select(*connection, kListResourceConfigs);
+  select.bind(1, namespace_id_);
+  std::vector<std::string> resources;
+  while (select.step()) {
+    resources.emplace_back(select.text(0));
+  }
+  return resources;
+}
+
+void SqliteStore::set_system_defaults(const SystemDefaults& defaults,
+                                      const std::optional<std::string>& principal, TimePoint now) {
+  check_unique_names(defaults.limits);
+  check_principal(principal);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement upsert(*connection, kUpsertSystemConfig);
+  upsert.bind(1, namespace_id_).bind(2, encode_limits(defaults.limits));
+  if (defaults.on_unavailable) {
+    upsert.bind(3, to_string(*defaults.on_unavailable));
+  } else {
+    upsert.bind_null(3);
+  }
+  upsert.run();
+  core::JsonWriter details;  // SL-17
+  details.begin_object().key("limits");
+  write_limits(details, defaults.limits);
+  write_on_unavailable(details, defaults.on_unavailable);
+  details.end_object();
+  write_audit(*connection,
+              AuditRecord{.entity_id = kSystemAuditId,
+                          .action = "limits_set",
+                          .principal = principal,
+                          .resource = std::nullopt,
+                          .details_json = std::move(details).str()},
+              now);
+  transaction.commit();
+}
+
+namespace {
+
+std::optional<SystemDefaults> read_system_defaults(Connection& connection, const std::string& ns) {
+  Statement select(connection, kSelectSystemConfig);
+  select.bind(1, ns);
+  if (!select.step() || (select.is_null(0) && select.is_null(1))) {
+    return std::nullopt;
+  }
+  SystemDefaults defaults;
+  if (!select.is_null(0)) {
+    defaults.limits = decode_limits(select.text(0));
+  }
+  if (!select.is_null(1)) {
+    defaults.on_unavailable = parse_on_unavailable(select.text(1));
+  }
+  return defaults;
+}
+
+std::optional<std::vector<Limit>> read_limits(Connection& connection, const char* sql,
+                                              const std::string& ns, const std::string& first,
+                                              const std::string* second) {
+  Statement select(connection, sql);
+  select.bind(1, ns).bind(2, first);
+  if (second != nullptr) {
+    select.bind(3, *second);
+  }
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  return decode_limits(select.text(0));
+}
+
+}  // namespace
+
+SystemDefaults SqliteStore::get_system_defaults() {
+  auto connection = pool_->acquire();
+  return read_system_defaults(*connection, namespace_id_).value_or(SystemDefaults{});
+}
+
+void SqliteStore::delete_system_defaults(const std::optional<std::string>& principal,
+                                         TimePoint now) {
+  check_principal(principal);
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  // SL-19: the audit event names what was deleted. Other system settings are kept (OQ-15).
+  const SystemDefaults old =
+      read_system_defaults(*connection, namespace_id_).value_or(SystemDefaults{});
+  Statement(*connection, kClearSystemConfig).bind(1, namespace_id_).run();
+  core::JsonWriter details;
+  details.begin_object().key("limits").begin_array();
+  for (const Limit& limit : old.limits) {
+    details.value(limit.name());
+  }
+  details.end_array();
+  write_on_unavailable(details, old.on_unavailable);
+  details.end_object();
+  write_audit(*connection,
+              AuditRecord{.entity_id = kSystemAuditId,
+                          .action = "limits_deleted",
+                          .principal = principal,
+                          .resource = std::nullopt,
+                          .details_json = std::move(details).str()},
+              now);
+  transaction.commit();
+}
+
+std::vector<std::string> SqliteStore::list_resources_with_entity_configs() {
+  auto connection = pool_->acquire();
+  Statement select(*connection, kListEntityConfigResources);
+  select.bind(1, namespace_id_);
+  std::vector<std::string> resources;
+  while (select.step()) {
+    resources.emplace_back(select.text(0));
+  }
+  return resources;
+}
+
+std::vector<std::string> SqliteStore::list_entities_with_custom_limits(
+    const std::string& resource) {
+  check_resource(resource, /*allow_default=*/true);
+  auto connection = pool_->acquire();
+  Statement select(*connection, kListEntitiesWithConfig);
+  select.bind(1, namespace_id_).bind(2, resource);
+  std::vector<std::string> entities;
+  while (select.step()) {
+    entities.emplace_back(select.text(0));
+  }
+  return entities;
+}
+
+ConfigLevels SqliteStore::read_config_levels(const ConfigQuery& query) {
+  validate_identifier(query.entity_id, "entity_id");
+  check_resource(query.resource, /*allow_default=*/true);
+  static const std::string kDefault(kDefaultResource);
+  ConfigLevels levels;
+  auto connection = pool_->acquire();
+  // One read transaction: every level comes from the same snapshot (CC-4).
+  Transaction transaction(*connection, Transaction::Mode::kRead);
+  if (query.read_entity) {
+    levels.entity = read_limits(*connection, kSelectEntityConfig, namespace_id_, query.entity_id,
+                                &query.resource);
+  }
+  if (query.read_entity_default) {
+    levels.entity_default =
+        read_limits(*connection, kSelectEntityConfig, namespace_id_, query.entity_id, &kDefault);
+  }
+  if (query.read_resource) {
+    levels.resource =
+        read_limits(*connection, kSelectResourceConfig, namespace_id_, query.resource, nullptr);
+  }
+  if (query.read_system) {
+    levels.system = read_system_defaults(*connection, namespace_id_);
+  }
+  transaction.commit();
+  return levels;
+}
+
+// ---- audit ------------------------------------------------------------------------------------
+
+std::vector<AuditEvent> SqliteStore::get_audit_events(
+    const std::string& entity_id, std::size_t limit,
+    const std::optional<std::string>& start_event_id) {
+  check_audit_entity(entity_id);
+  if (start_event_id && !core::is_ulid(*start_event_id)) {
+    throw ValidationError("start_event_id", *start_event_id, "must be a ULID event id");
+  }
+  std::vector<AuditEvent> events;
+  if (limit == 0) {
+    return events;
+  }
+  const auto page = static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<int>::max())));
+  auto connection = pool_->acquire();
+  Statement select(*connection, start_event_id ? kSelectAuditBefore : kSelectAudit);
+  select.bind(1, namespace_id_).bind(2, entity_id).bind(3, page);
+  if (start_event_id) {
+    select.bind(4, *start_event_id);
+  }
+  while (select.step()) {
+    events.push_back(AuditEvent{.event_id = std::string(select.text(0)),
+                                .timestamp = std::string(select.text(1)),
+                                .action = std::string(select.text(2)),
+                                .entity_id = entity_id,
+                                .principal = select.optional_text(3),
+                                .resource = select.optional_text(4),
+                                .details_json = std::string(select.text(5))});
+  }
+  return events;
+}
+
+}  // namespace zae::sqlite
