@@ -2,7 +2,6 @@
 #include "limiter/amounts.h"
 
 #include <string>
-#include <unordered_set>
 
 #include "zae/errors.h"
 #include "zae/limit.h"
@@ -19,7 +18,6 @@ std::string shown(const std::pair<std::string, std::int64_t>& amount) {
 }  // namespace
 
 void validate_amounts(const Amounts& amounts, std::string_view field) {
-  std::unordered_set<std::string_view> seen;
   for (const auto& amount : amounts) {
     const std::string& name = amount.first;
     validate_limit_name(name, field);
@@ -32,10 +30,13 @@ void validate_amounts(const Amounts& amounts, std::string_view field) {
                             "amount for limit '" + name + "' exceeds the maximum of " +
                                 std::to_string(kMaxLimitTokens) + " tokens");
     }
-    if (!seen.insert(name).second) {
-      throw ValidationError(std::string(field), name,
-                            "limit '" + name + "' is listed more than once");
-    }
+  }
+  const std::size_t duplicate =
+      find_duplicate(amounts, [](const auto& amount) -> std::string_view { return amount.first; });
+  if (duplicate != amounts.size()) {
+    const std::string& name = amounts[duplicate].first;
+    throw ValidationError(std::string(field), name,
+                          "limit '" + name + "' is listed more than once");
   }
 }
 

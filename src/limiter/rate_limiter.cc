@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <exception>
 #include <string>
-#include <unordered_set>
 #include <utility>
 
 #include "core/bucket.h"
@@ -30,12 +29,11 @@ void validate_acquire_resource(const std::string& resource) {
 void validate_limit_list(const std::vector<Limit>& limits) {
   // Limit's constructor has validated each limit (L-1..L-4); a list must not name one twice,
   // as a bucket holds one state per name.
-  std::unordered_set<std::string_view> seen;
-  for (const Limit& limit : limits) {
-    if (!seen.insert(limit.name()).second) {
-      throw ValidationError("limits", limit.name(),
-                            "limit '" + limit.name() + "' is listed more than once");
-    }
+  const std::size_t duplicate = detail::find_duplicate(
+      limits, [](const Limit& limit) -> std::string_view { return limit.name(); });
+  if (duplicate != limits.size()) {
+    const std::string& name = limits[duplicate].name();
+    throw ValidationError("limits", name, "limit '" + name + "' is listed more than once");
   }
 }
 

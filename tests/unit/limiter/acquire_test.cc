@@ -118,6 +118,7 @@ TEST_F(AcquireTest, ConcurrentAcquiresNeverOverAdmit) {
   limiter().set_limits("key", {Limit::per_day("rpd", 100)}, "gpt");
   std::atomic<int> admitted{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 40; ++i) {
@@ -309,6 +310,18 @@ TEST_F(AcquireValidationTest, DuplicateAndOversizedAmounts) {
         limiter().acquire(request("key", "gpt", {{"wcu", 1}}));
       },
       Throws<InvalidNameError>(Property(&ValidationError::field, "consume")));
+  expect_no_io();
+}
+
+TEST_F(AcquireValidationTest, DuplicateInALongList) {
+  Amounts amounts;
+  for (int i = 0; i < 20; ++i) {
+    amounts.emplace_back("l" + std::to_string(i), 1);
+  }
+  amounts.emplace_back("l7", 1);
+  EXPECT_THAT([&] { limiter().acquire(request("key", "gpt", amounts)); },
+              Throws<ValidationError>(AllOf(Property(&ValidationError::field, "consume"),
+                                            Property(&ValidationError::value, "l7"))));
   expect_no_io();
 }
 

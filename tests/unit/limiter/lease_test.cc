@@ -31,7 +31,9 @@ class LeaseTest : public LimiterTest {
     limiter().set_limits("key", {Limit::per_minute("rpm", 10), Limit::per_minute("tpm", 1000)},
                          "gpt");
   }
-  Lease acquire(Amounts consume) { return limiter().acquire(request("key", "gpt", consume)); }
+  Lease acquire(Amounts consume) {
+    return limiter().acquire(request("key", "gpt", std::move(consume)));
+  }
   std::int64_t tpm() { return available("key", "gpt", "tpm"); }
   std::int64_t rpm() { return available("key", "gpt", "rpm"); }
 };

@@ -20,56 +20,56 @@ using ::testing::HasSubstr;
 using ::testing::Property;
 using ::testing::Throws;
 
-const std::vector<Limit> kEntityLimits = {Limit::per_minute("rpm", 10)};
-const std::vector<Limit> kEntityDefaultLimits = {Limit::per_minute("rpm", 20)};
-const std::vector<Limit> kResourceLimits = {Limit::per_minute("rpm", 30)};
-const std::vector<Limit> kSystemLimits = {Limit::per_minute("rpm", 40)};
+const std::vector<Limit> entity_limits = {Limit::per_minute("rpm", 10)};
+const std::vector<Limit> entity_default_limits = {Limit::per_minute("rpm", 20)};
+const std::vector<Limit> resource_limits = {Limit::per_minute("rpm", 30)};
+const std::vector<Limit> system_limits = {Limit::per_minute("rpm", 40)};
 
 class ResolutionTest : public LimiterTest {
  protected:
   void configure_every_level() {
-    limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
-    limiter().set_resource_defaults("gpt", kResourceLimits);
-    limiter().set_limits("key", kEntityDefaultLimits);  // resource _default_
-    limiter().set_limits("key", kEntityLimits, "gpt");
+    limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
+    limiter().set_resource_defaults("gpt", resource_limits);
+    limiter().set_limits("key", entity_default_limits);  // resource _default_
+    limiter().set_limits("key", entity_limits, "gpt");
   }
 };
 
 TEST_F(ResolutionTest, EntityResourceLevelWinsOverEveryOtherLevel) {
   configure_every_level();
   const ResolvedLimits resolved = limiter().resolve_limits("key", "gpt");
-  EXPECT_EQ(resolved.limits, kEntityLimits);
+  EXPECT_EQ(resolved.limits, entity_limits);
   EXPECT_EQ(resolved.source, LimitSource::kEntity);
 }
 
 TEST_F(ResolutionTest, EntityDefaultWinsOverResourceAndSystem) {
   configure_every_level();
   const ResolvedLimits resolved = limiter().resolve_limits("key", "claude");
-  EXPECT_EQ(resolved.limits, kEntityDefaultLimits);
+  EXPECT_EQ(resolved.limits, entity_default_limits);
   EXPECT_EQ(resolved.source, LimitSource::kEntityDefault);
 }
 
 TEST_F(ResolutionTest, ResourceWinsOverSystem) {
   configure_every_level();
   const ResolvedLimits resolved = limiter().resolve_limits("other", "gpt");
-  EXPECT_EQ(resolved.limits, kResourceLimits);
+  EXPECT_EQ(resolved.limits, resource_limits);
   EXPECT_EQ(resolved.source, LimitSource::kResource);
 }
 
 TEST_F(ResolutionTest, SystemIsTheLastLevel) {
   configure_every_level();
   const ResolvedLimits resolved = limiter().resolve_limits("other", "claude");
-  EXPECT_EQ(resolved.limits, kSystemLimits);
+  EXPECT_EQ(resolved.limits, system_limits);
   EXPECT_EQ(resolved.source, LimitSource::kSystem);
 }
 
 TEST_F(ResolutionTest, EmptyStoredListsCountAsAbsent) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   limiter().set_resource_defaults("gpt", {});
   limiter().set_limits("key", {});
   limiter().set_limits("key", {}, "gpt");
   const ResolvedLimits resolved = limiter().resolve_limits("key", "gpt");
-  EXPECT_EQ(resolved.limits, kSystemLimits);
+  EXPECT_EQ(resolved.limits, system_limits);
   EXPECT_EQ(resolved.source, LimitSource::kSystem);
 }
 
@@ -77,7 +77,7 @@ TEST_F(ResolutionTest, DefaultResourceIsTheEntityLevelAndSkipsEntityDefault) {
   configure_every_level();
   store().reset_counts();
   const ResolvedLimits resolved = limiter().resolve_limits("key", "_default_");
-  EXPECT_EQ(resolved.limits, kEntityDefaultLimits);
+  EXPECT_EQ(resolved.limits, entity_default_limits);
   EXPECT_EQ(resolved.source, LimitSource::kEntity);
   // entity(_default_) is consulted once, as the entity level; then resource and system.
   EXPECT_EQ(limiter().config_cache_stats().misses, 3U);
@@ -177,10 +177,10 @@ TEST_F(ResolutionTest, SharedLevelsAreHitsForAnotherEntity) {
 }
 
 TEST_F(ResolutionTest, AbsentLevelsAreCachedAsAbsentUntilTtlExpires) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
   // Written behind the limiter's back: invisible until the negative entry expires.
-  store().inner().set_limits("key", "gpt", kEntityLimits, std::nullopt, clock_.now());
+  store().inner().set_limits("key", "gpt", entity_limits, std::nullopt, clock_.now());
   clock_.advance(kTtl);
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
   clock_.advance(std::chrono::milliseconds(1));
@@ -188,33 +188,33 @@ TEST_F(ResolutionTest, AbsentLevelsAreCachedAsAbsentUntilTtlExpires) {
 }
 
 TEST_F(ResolutionTest, SetAndDeleteLimitsEvictTheEntitySlot) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
-  limiter().set_limits("key", kEntityLimits, "gpt");
+  limiter().set_limits("key", entity_limits, "gpt");
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntity);
   EXPECT_TRUE(limiter().delete_limits("key", "gpt"));
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
 }
 
 TEST_F(ResolutionTest, EntityDefaultWritesEvictTheEntityDefaultSlot) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
-  limiter().set_limits("key", kEntityDefaultLimits);
+  limiter().set_limits("key", entity_default_limits);
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntityDefault);
 }
 
 TEST_F(ResolutionTest, ResourceDefaultWritesEvictTheResourceSlot) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
-  limiter().set_resource_defaults("gpt", kResourceLimits);  // OQ-13
+  limiter().set_resource_defaults("gpt", resource_limits);  // OQ-13
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kResource);
   limiter().delete_resource_defaults("gpt");
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
 }
 
 TEST_F(ResolutionTest, SystemDefaultWritesEvictTheSystemSlot) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
-  EXPECT_EQ(limiter().resolve_limits("key", "gpt").limits, kSystemLimits);
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
+  EXPECT_EQ(limiter().resolve_limits("key", "gpt").limits, system_limits);
   const std::vector<Limit> changed = {Limit::per_minute("rpm", 41)};
   limiter().set_system_defaults(SystemDefaults{.limits = changed, .on_unavailable = {}});
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").limits, changed);
@@ -224,21 +224,21 @@ TEST_F(ResolutionTest, SystemDefaultWritesEvictTheSystemSlot) {
 
 TEST_F(ResolutionTest, DeleteEntityEvictsEveryEntitySlot) {
   limiter().create_entity(entity("key"));
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
-  store().inner().set_limits("key", "gpt", kEntityLimits, std::nullopt, clock_.now());
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
+  store().inner().set_limits("key", "gpt", entity_limits, std::nullopt, clock_.now());
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntity);
   limiter().delete_entity("key");
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
 }
 
 TEST_F(ResolutionTest, AReadRacingAnEvictionDoesNotCacheWhatItRead) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   bool raced = false;
   store().after_call([&](std::string_view method) {
     if (method == "read_config_levels" && !raced) {
       raced = true;
       // Lands after the read returned "no entity config" and before the cache is filled.
-      limiter().set_limits("key", kEntityLimits, "gpt");
+      limiter().set_limits("key", entity_limits, "gpt");
     }
   });
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
@@ -277,7 +277,7 @@ TEST_F(ResolutionTest, NegativeTtlIsRejected) {
 }
 
 TEST_F(ResolutionTest, WarmAcquireIsOneRoundTrip) {
-  limiter().set_system_defaults(SystemDefaults{.limits = kSystemLimits, .on_unavailable = {}});
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
   limiter().acquire(request("key", "gpt", {{"rpm", 1}})).commit();
   store().reset_counts();
   limiter().acquire(request("key", "gpt", {{"rpm", 1}})).commit();
