@@ -49,7 +49,8 @@ struct VectorCase {
   fs::path dir;
 };
 
-void PrintTo(const VectorCase& c, std::ostream* os) { *os << c.dir; }
+// Names the case by its folder only: gtest_discover_tests puts this into the CTest test name.
+void PrintTo(const VectorCase& c, std::ostream* os) { *os << c.dir.filename().string(); }
 
 // A case folder is any directory holding <folder>.req; other directories are searched below, so
 // the upstream nested layout (normalize-path/get-space/) works too.
