@@ -368,7 +368,7 @@ Signature Sigv4Signer::sign(const SigningRequest& request, const Credentials& cr
   std::size_t n = 0;
   bool has_date = false;
   bool has_token = false;
-  std::size_t payload_estimate = 0;
+  std::size_t header_bytes = 0;
   for (const HttpHeader& h : request.headers) {
     check_header_text(h.name);
     check_header_text(h.value);
@@ -391,7 +391,7 @@ Signature Sigv4Signer::sign(const SigningRequest& request, const Credentials& cr
       has_token = true;
     }
     entries[n++] = HeaderEntry{h.name, h.value};
-    payload_estimate += h.name.size() + h.value.size() + 2;
+    header_bytes += h.name.size() + h.value.size() + 2;
   }
   if (!has_date) {
     entries[n++] = HeaderEntry{kDateHeader, sig.amz_date};
@@ -400,7 +400,7 @@ Signature Sigv4Signer::sign(const SigningRequest& request, const Credentials& cr
   if (!has_token && !credentials.session_token.empty()) {
     entries[n++] = HeaderEntry{kTokenHeader, credentials.session_token};
     sig.token_header_added = true;
-    payload_estimate += kTokenHeader.size() + credentials.session_token.size() + 2;
+    header_bytes += kTokenHeader.size() + credentials.session_token.size() + 2;
   }
   entries = entries.first(n);
   sort_headers(entries);
@@ -408,7 +408,7 @@ Signature Sigv4Signer::sign(const SigningRequest& request, const Credentials& cr
   // Canonical request.
   std::string& creq = sig.canonical_request;
   creq.reserve(request.method.size() + request.path.size() * 3 + request.query.size() * 3 +
-               payload_estimate * 2 + 128);
+               header_bytes * 2 + 128);
   creq += request.method;
   creq += '\n';
   append_canonical_uri(creq, request.path);
