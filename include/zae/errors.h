@@ -41,9 +41,9 @@ class RateLimitError : public ZaeLimiterError {
 
 // The state of one limit of one entity as seen by a decision (spec/behavior.md §5.1).
 struct LimitStatus {
-  std::string entity_id;
-  std::string resource;
-  std::string limit_name;
+  std::string entity_id{};
+  std::string resource{};
+  std::string limit_name{};
   Limit limit;
   // Whole tokens available at decision time (floor of millitokens; negative when in debt).
   std::int64_t available = 0;

@@ -17,8 +17,8 @@ struct LimiterContext;
 
 // One limit of one entity held by a lease.
 struct LeaseEntry {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   int shard = 0;
   Limit limit;
   // Tokens durably consumed so far (on acquire and by Lease::consume); rollback returns these.

@@ -26,7 +26,7 @@ struct RateLimiterOptions {
   // How long stored limits are cached per level; zero disables the cache (CC-1).
   std::chrono::milliseconds config_cache_ttl = std::chrono::seconds(60);
   // Seeds the on_unavailable fallback used when the system level cannot be read (OU-5).
-  std::optional<OnUnavailable> on_unavailable;
+  std::optional<OnUnavailable> on_unavailable{};
   // Time source; nullptr means SystemClock. Must outlive the limiter.
   const Clock* clock = nullptr;
   // Receives warnings the library cannot throw (failed writes in Lease destructors); nullptr
@@ -35,18 +35,18 @@ struct RateLimiterOptions {
 };
 
 struct AcquireRequest {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   // Tokens to take now, per limit name; every amount must be >= 0 and name a resolved limit.
-  Amounts consume;
+  Amounts consume{};
   // Explicit limits: used instead of stored ones, without reading them (RES-1).
-  std::optional<std::vector<Limit>> limits;
+  std::optional<std::vector<Limit>> limits{};
   // Overrides the stored on_unavailable for this call (OU-1).
-  std::optional<OnUnavailable> on_unavailable;
+  std::optional<OnUnavailable> on_unavailable{};
 };
 
 struct ResolvedLimits {
-  std::vector<Limit> limits;
+  std::vector<Limit> limits{};
   LimitSource source = LimitSource::kOverride;
 };
 

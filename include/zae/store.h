@@ -32,13 +32,13 @@ std::string_view to_string(LimitSource value);
 // An entity: an API key, a project, a tenant. Parents and children form a two-level hierarchy
 // (spec/behavior.md §6).
 struct Entity {
-  std::string id;
-  std::string name;
-  std::optional<std::string> parent_id;
+  std::string id{};
+  std::string name{};
+  std::optional<std::string> parent_id{};
   bool cascade = false;
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata{};
   // UTC, "YYYY-MM-DDTHH:MM:SSZ".
-  std::string created_at;
+  std::string created_at{};
 
   bool is_parent() const { return !parent_id.has_value(); }
   bool is_child() const { return parent_id.has_value(); }
@@ -46,28 +46,28 @@ struct Entity {
 };
 
 struct CreateEntityRequest {
-  std::string entity_id;
+  std::string entity_id{};
   // Defaults to entity_id when empty (EN-2).
-  std::string name;
-  std::optional<std::string> parent_id;
+  std::string name{};
+  std::optional<std::string> parent_id{};
   // Every acquire on this entity also consumes from its parent.
   bool cascade = false;
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata{};
   // Recorded in the audit event; validated as an identifier unless it starts with "arn:".
-  std::optional<std::string> principal;
+  std::optional<std::string> principal{};
 };
 
 // System-level defaults of a namespace (spec/behavior.md §7.5).
 struct SystemDefaults {
-  std::vector<Limit> limits;
-  std::optional<OnUnavailable> on_unavailable;
+  std::vector<Limit> limits{};
+  std::optional<OnUnavailable> on_unavailable{};
   friend bool operator==(const SystemDefaults&, const SystemDefaults&) = default;
 };
 
 // Which stored configuration levels to read in one batch (CC-4).
 struct ConfigQuery {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   bool read_entity = true;          // (entity_id, resource)
   bool read_entity_default = true;  // (entity_id, "_default_")
   bool read_resource = true;        // resource defaults
@@ -77,10 +77,10 @@ struct ConfigQuery {
 // The levels a ConfigQuery asked for; nullopt means "absent" (or not asked for). An empty list
 // is returned as stored; resolution treats it as absent (RES-2).
 struct ConfigLevels {
-  std::optional<std::vector<Limit>> entity;
-  std::optional<std::vector<Limit>> entity_default;
-  std::optional<std::vector<Limit>> resource;
-  std::optional<SystemDefaults> system;
+  std::optional<std::vector<Limit>> entity{};
+  std::optional<std::vector<Limit>> entity_default{};
+  std::optional<std::vector<Limit>> resource{};
+  std::optional<SystemDefaults> system{};
 };
 
 // One limit inside a stored bucket (spec/behavior.md §1.1). Token values are millitokens.
@@ -94,23 +94,23 @@ struct BucketLimitState {
 // A stored bucket: every limit of one (entity, resource, shard), with one shared refill
 // timestamp. The internal `wcu` limit is never included.
 struct BucketState {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   int shard = 0;
   int shard_count = 1;
-  TimePoint last_refill;
-  std::vector<BucketLimitState> limits;
+  TimePoint last_refill{};
+  std::vector<BucketLimitState> limits{};
   // Epoch seconds after which the bucket expires; nullopt when it never expires.
   std::optional<std::int64_t> ttl_epoch_seconds;
 };
 
 // One side of an atomic consumption: an entity and resource with the limits resolved for it.
 struct ConsumeTarget {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   // The limits to enforce. A bucket that lacks one of them gets it, full; a stored limit whose
   // parameters differ is reconciled to these (the original never does this; OQ-3, OQ-10).
-  std::vector<Limit> limits;
+  std::vector<Limit> limits{};
   // Decides the TTL policy of the bucket (spec/data-model.md §9).
   LimitSource source = LimitSource::kOverride;
 };
@@ -118,21 +118,21 @@ struct ConsumeTarget {
 // Consume `amounts` from `target` and, with cascade, from `parent`, atomically: either every
 // limit of every target has enough tokens and all are consumed, or nothing changes.
 struct ConsumeRequest {
-  ConsumeTarget target;
+  ConsumeTarget target{};
   // The parent the caller believes it must cascade to (nullopt: no cascade). The store checks
   // this against the entity record it reads in the same atomic operation; when they disagree it
   // returns kCascadeMismatch without writing, so a caller's cached view of the hierarchy can
   // never skip or invent a parent's limits.
-  std::optional<ConsumeTarget> parent;
+  std::optional<ConsumeTarget> parent{};
   // Whole tokens per limit name; every amount is >= 0 (the limiter validates).
-  Amounts amounts;
-  TimePoint now;
+  Amounts amounts{};
+  TimePoint now{};
 };
 
 // One limit of one target after an admitted consumption.
 struct ConsumedEntry {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   int shard = 0;
   Limit limit;
   // Tokens taken from this limit by the request (0 for limits the request did not name).
@@ -149,17 +149,17 @@ struct ConsumeResult {
   };
   Kind kind = Kind::kRejected;
   // kAdmitted: one entry per limit of the target, then of the parent.
-  std::vector<ConsumedEntry> entries;
+  std::vector<ConsumedEntry> entries{};
   // Every limit's status, target first, then parent (RLE-6). Filled for kAdmitted and kRejected.
-  std::vector<LimitStatus> statuses;
+  std::vector<LimitStatus> statuses{};
   // kCascadeMismatch: the entity's current parent to cascade to (nullopt: none, or no entity).
-  std::optional<std::string> actual_parent;
+  std::optional<std::string> actual_parent{};
 };
 
 // Unconditional token changes to one bucket (lease adjustments and rollbacks).
 struct BucketDelta {
-  std::string entity_id;
-  std::string resource;
+  std::string entity_id{};
+  std::string resource{};
   int shard = 0;
   // Millitokens per limit name: positive consumes more (may drive the balance negative),
   // negative returns tokens. Returned tokens never lift a balance above the limit's capacity
@@ -169,17 +169,17 @@ struct BucketDelta {
 
 struct AuditEvent {
   // ULID: 26 characters, lexicographic order is time order (AU-2).
-  std::string event_id;
+  std::string event_id{};
   // UTC, second precision, "YYYY-MM-DDTHH:MM:SSZ".
-  std::string timestamp;
+  std::string timestamp{};
   // entity_created | entity_deleted | limits_set | limits_deleted
-  std::string action;
+  std::string action{};
   // The entity, or "$SYSTEM", or "$RESOURCE:<name>" for configuration levels.
-  std::string entity_id;
-  std::optional<std::string> principal;
-  std::optional<std::string> resource;
+  std::string entity_id{};
+  std::optional<std::string> principal{};
+  std::optional<std::string> resource{};
   // The action's details as a JSON object (spec/data-model.md §6.11).
-  std::string details_json;
+  std::string details_json{};
 };
 
 struct StoreCapabilities {

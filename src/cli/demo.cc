@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/demo.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,13 +15,15 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
-#include "cli/table.h"
 #include "zae/errors.h"
 #include "zae/limit.h"
 #include "zae/open_store.h"
 #include "zae/rate_limiter.h"
 #include "zae/validation.h"
+
+#include "cli/table.h"
 
 namespace zae::cli {
 namespace {
@@ -41,7 +41,6 @@ struct KeySpec {
 struct KeyStats {
   std::atomic<std::int64_t> admitted{0};
   std::atomic<std::int64_t> rejected{0};
-  std::atomic<std::int64_t> estimated_tokens{0};
   std::atomic<std::int64_t> actual_tokens{0};
   std::atomic<std::int64_t> max_retry_after_ms{0};
   std::atomic<std::int64_t> max_overshoot{0};
@@ -69,8 +68,10 @@ const Limit* find_limit(const std::vector<Limit>& limits, const std::string& nam
 
 // The most tokens a limit can admit over `elapsed_ms`: a full bucket plus the refill since.
 std::int64_t admission_bound(const Limit& limit, std::int64_t elapsed_ms) {
-  const auto refill = static_cast<__int128>(limit.refill_amount()) * elapsed_ms /
-                      (static_cast<__int128>(limit.refill_period_seconds()) * 1000);
+  // 128-bit product: rate × elapsed can exceed 64 bits for large limits.
+  __extension__ typedef __int128 Int128;
+  const Int128 refill = static_cast<Int128>(limit.refill_amount()) * elapsed_ms /
+                        (static_cast<Int128>(limit.refill_period_seconds()) * 1000);
   return limit.capacity() + static_cast<std::int64_t>(refill);
 }
 
@@ -95,13 +96,12 @@ int run_demo(const DemoOptions& options) {
   // Parse everything before touching storage so bad input changes nothing.
   const std::vector<Limit> project_limits =
       options.project_limits.empty()
-          ? std::vector<Limit>{Limit::per_minute("rpm", 600), Limit::per_minute("tpm", 60'000)}
+          ? std::vector<Limit>{Limit::per_minute("rpm", 600), Limit::per_minute("tpm", 80'000)}
           : parse_limits(options.project_limits);
   const std::vector<Limit> key_defaults =
-      options.key_limits.empty()
-          ? std::vector<Limit>{Limit::per_minute("rpm", 120),
-                               Limit::per_minute("tpm", 20'000, 30'000)}
-          : parse_limits(options.key_limits);
+      options.key_limits.empty() ? std::vector<Limit>{Limit::per_minute("rpm", 60),
+                                                      Limit::per_minute("tpm", 20'000, 40'000)}
+                                 : parse_limits(options.key_limits);
   validate_identifier(options.project_id, "project");
   const std::string& project = options.project_id;
   if (options.threads < 1 || options.threads > 256) {
@@ -121,10 +121,10 @@ int run_demo(const DemoOptions& options) {
     uri = "sqlite://" + fresh_demo_path();
   } else {
     // A shared store: run in a namespace of our own so earlier runs do not distort the bounds.
-    store_options.namespace_name = fmt::format(
-        "demo-{}", std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count());
+    store_options.namespace_name =
+        fmt::format("demo-{}", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
   }
   std::shared_ptr<Store> store = open_store(uri, store_options);
   RateLimiter limiter(store);
@@ -133,7 +133,7 @@ int run_demo(const DemoOptions& options) {
       {"key-alpha", true, {}},
       {"key-beta", true, {}},
       {"key-gamma", true, {Limit::per_minute("rpm", 240), Limit::per_minute("tpm", 40'000)}},
-      {"key-delta", false, {Limit::per_minute("rpm", 60), Limit::per_minute("tpm", 100'000)}},
+      {"key-delta", false, {Limit::per_minute("rpm", 60), Limit::per_minute("tpm", 80'000)}},
   };
 
   fmt::print("zae-limiter demo: a simulated LLM gateway on {}\n", store->describe());
@@ -171,15 +171,14 @@ int run_demo(const DemoOptions& options) {
   const std::uint64_t seed = options.seed != 0 ? options.seed : std::random_device{}();
   const auto started = std::chrono::steady_clock::now();
   const auto wall_started = std::chrono::system_clock::now();
-  const auto deadline =
-      started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(options.duration_seconds));
+  const auto deadline = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                      std::chrono::duration<double>(options.duration_seconds));
 
   auto worker = [&](int index) {
     std::mt19937_64 rng(seed + static_cast<std::uint64_t>(index) * 7919);
     std::uniform_int_distribution<std::size_t> pick_key(0, keys.size() - 1);
     std::uniform_int_distribution<std::int64_t> tokens(100, 900);
-    std::uniform_int_distribution<int> latency_ms(2, 20);
+    std::uniform_int_distribution<int> latency_ms(10, 60);
     while (!stop.load(std::memory_order_relaxed)) {
       const KeySpec& key = keys[pick_key(rng)];
       KeyStats& s = stats.at(key.id);
@@ -189,7 +188,6 @@ int run_demo(const DemoOptions& options) {
                                        .resource = kResource,
                                        .consume = {{"rpm", 1}, {"tpm", estimate}}});
         s.admitted++;
-        s.estimated_tokens += estimate;
         std::this_thread::sleep_for(std::chrono::milliseconds(latency_ms(rng)));  // the model
         const std::int64_t actual = tokens(rng);
         lease.adjust({{"tpm", actual - estimate}});
@@ -238,8 +236,7 @@ int run_demo(const DemoOptions& options) {
     const double elapsed = std::chrono::duration<double>(now - started).count();
     fmt::print("{}[{:4.1f}s / {:.1f}s] admitted {:6}  rejected {:6}  ({:.0f} decisions/s){}",
                tty ? "\r" : "", elapsed, options.duration_seconds, admitted, rejected,
-               static_cast<double>(admitted + rejected) / std::max(elapsed, 1e-3),
-               tty ? "" : "\n");
+               static_cast<double>(admitted + rejected) / std::max(elapsed, 1e-3), tty ? "" : "\n");
     std::fflush(stdout);
   }
   stop = true;
@@ -249,7 +246,7 @@ int run_demo(const DemoOptions& options) {
   const std::int64_t elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::system_clock::now() - wall_started)
                                       .count();
-  fmt::print("{}\n\n", tty ? "" : "");
+  fmt::print("{}", tty ? "\n\n" : "\n");
 
   // Check every key against its limits and against the counters stored in the buckets.
   std::vector<std::vector<std::string>> rows;
@@ -280,9 +277,9 @@ int run_demo(const DemoOptions& options) {
     const std::int64_t tpm_bound = admission_bound(tpm, elapsed_ms);
     const std::int64_t stored_rpm = stored_total(key.id, "rpm");
     const std::int64_t stored_tpm = stored_total(key.id, "tpm");
-    const bool ok = s.admitted.load() <= rpm_bound &&
-                    s.estimated_tokens.load() <= tpm_bound &&
-                    s.actual_tokens.load() <= tpm_bound + slack &&
+    // Refunds (actual < estimate) return tokens, so estimates alone are not bounded; the net
+    // (actual) consumption is.
+    const bool ok = s.admitted.load() <= rpm_bound && s.actual_tokens.load() <= tpm_bound + slack &&
                     stored_rpm == s.admitted.load() && stored_tpm == s.actual_tokens.load();
     all_ok = all_ok && ok;
     if (key.cascade) {
@@ -299,7 +296,7 @@ int run_demo(const DemoOptions& options) {
                     with_commas(s.rejected.load()), reasons.empty() ? "-" : reasons,
                     fmt::format("{:.3f}s", static_cast<double>(s.max_retry_after_ms.load()) / 1000),
                     fmt::format("{} / {}", with_commas(s.actual_tokens.load()),
-                                with_commas(tpm_bound)),
+                                with_commas(tpm_bound + slack)),
                     fmt::format("{} / {}", with_commas(stored_rpm), with_commas(stored_tpm)),
                     ok ? "ok" : "VIOLATION"});
   }
@@ -317,21 +314,23 @@ int run_demo(const DemoOptions& options) {
     rows.push_back({project + " (cascaded)", "-", with_commas(project_requests),
                     fmt::format("{} / {}", with_commas(project_requests), with_commas(rpm_bound)),
                     "-", "-", "-",
-                    fmt::format("{} / {}", with_commas(project_tokens), with_commas(tpm_bound)),
+                    fmt::format("{} / {}", with_commas(project_tokens),
+                                with_commas(tpm_bound + project_slack)),
                     fmt::format("{} / {}", with_commas(stored_rpm), with_commas(stored_tpm)),
                     ok ? "ok" : "VIOLATION"});
   }
-  fmt::print("{}\n", render_table({"Entity", "Cascade", "Admitted", "Requests / bound",
-                                   "Rejected", "Rejected by", "Max retry-after",
-                                   "Tokens / bound", "Stored rpm / tpm", "Check"},
-                                  rows,
-                                  {Align::kLeft, Align::kCenter, Align::kRight, Align::kRight,
-                                   Align::kRight, Align::kLeft, Align::kRight, Align::kRight,
-                                   Align::kRight, Align::kCenter}));
+  fmt::print(
+      "{}\n",
+      render_table({"Entity", "Cascade", "Admitted", "Requests / bound", "Rejected", "Rejected by",
+                    "Max retry-after", "Tokens / bound", "Stored rpm / tpm", "Check"},
+                   rows,
+                   {Align::kLeft, Align::kCenter, Align::kRight, Align::kRight, Align::kRight,
+                    Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kCenter}));
   fmt::print(
       "\nBounds are capacity + refill over the {:.1f} s run. Tokens are the actual counts after\n"
-      "adjust; each thread may overshoot by one call's adjustment, which the check allows.\n"
-      "Stored rpm / tpm are the total-consumed counters read back from the buckets.\n",
+      "adjust; their bound adds one call's overshoot per thread, since an adjustment is written\n"
+      "after the call. Stored rpm / tpm are the total-consumed counters read back from the\n"
+      "buckets; they must equal what the clients counted.\n",
       static_cast<double>(elapsed_ms) / 1000);
   if (errors.load() > 0) {
     fmt::print(stderr, "{} worker errors\n", errors.load());

@@ -9,10 +9,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "cli/demo.h"
-#include "cli/exit_codes.h"
 #include "zae/errors.h"
 #include "zae/open_store.h"
+
+#include "cli/demo.h"
+#include "cli/exit_codes.h"
 
 #ifndef ZAE_VERSION
 #define ZAE_VERSION "0.0.0"
@@ -36,9 +37,10 @@ int main(int argc, char** argv) {
   app.footer("Example: zae-limiter demo --threads 4 --duration 5");
 
   std::string store_uri;
-  app.add_option("--store", store_uri,
-                 "Store URI: sqlite:///path.db, sqlite::memory:, dynamodb://TABLE?region=R "
-                 "(env ZAEL_STORE; default: the embedded SQLite file in the user's data directory)");
+  app.add_option(
+      "--store", store_uri,
+      "Store URI: sqlite:///path.db, sqlite::memory:, dynamodb://TABLE?region=R "
+      "(env ZAEL_STORE; default: the embedded SQLite file in the user's data directory)");
 
   DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
