@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Limit resolution (spec/behavior.md §3.4) and the config cache (§8).
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -243,6 +245,36 @@ TEST_F(ResolutionTest, AReadRacingAnEvictionDoesNotCacheWhatItRead) {
   });
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kSystem);
   store().after_call(nullptr);
+  EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntity);
+}
+
+TEST_F(ResolutionTest, ConcurrentResolutionsAndEvictionsAgree) {
+  limiter().set_system_defaults(SystemDefaults{.limits = system_limits, .on_unavailable = {}});
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 50; ++i) {
+      limiter().set_limits("key", entity_limits, "gpt");
+      limiter().delete_limits("key", "gpt");
+      limiter().invalidate_config_cache();
+    }
+    limiter().set_limits("key", entity_limits, "gpt");
+    stop = true;
+  });
+  std::vector<std::thread> readers;
+  readers.reserve(3);
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        const LimitSource source = limiter().resolve_limits("key", "gpt").source;
+        EXPECT_TRUE(source == LimitSource::kEntity || source == LimitSource::kSystem);
+      }
+    });
+  }
+  writer.join();
+  for (std::thread& reader : readers) {
+    reader.join();
+  }
+  // The last write evicted whatever a racing read fetched before it.
   EXPECT_EQ(limiter().resolve_limits("key", "gpt").source, LimitSource::kEntity);
 }
 
