@@ -78,14 +78,16 @@ class RateLimiter {
   // Runs fn(lease) under an acquired lease: commits when fn returns, rolls back and rethrows
   // when it throws. Returns what fn returns.
   template <class Fn>
-  decltype(auto) with_lease(AcquireRequest request, Fn&& fn) {
+  std::invoke_result_t<Fn, Lease&> with_lease(AcquireRequest request, Fn&& fn) {
+    using Result = std::invoke_result_t<Fn, Lease&>;
     Lease lease = acquire(std::move(request));
-    if constexpr (std::is_void_v<std::invoke_result_t<Fn, Lease&>>) {
-      run_guarded(lease, [&] { std::forward<Fn>(fn)(lease); });
+    if constexpr (std::is_void_v<Result>) {
+      run_guarded(lease, [&] { std::invoke(std::forward<Fn>(fn), lease); });
       lease.commit();
     } else {
-      std::optional<std::invoke_result_t<Fn, Lease&>> result;
-      run_guarded(lease, [&] { result.emplace(std::forward<Fn>(fn)(lease)); });
+      static_assert(!std::is_reference_v<Result>, "with_lease: fn must return by value");
+      std::optional<Result> result;
+      run_guarded(lease, [&] { result.emplace(std::invoke(std::forward<Fn>(fn), lease)); });
       lease.commit();
       return std::move(*result);
     }
