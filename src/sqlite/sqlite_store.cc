@@ -631,11 +631,6 @@ TimePoint SqliteStore::clock_now() const {
 void SqliteStore::initialize() {
   const TimePoint now = clock_now();
   auto connection = pool_->acquire();
-  // Small pages for a new file (no effect on an existing one): a commit appends one page per
-  // changed row to the WAL, and the WAL is fsync'd at every checkpoint, so the page size is the
-  // disk traffic of a decision. Bucket rows are ~100-300 bytes; 1 KiB pages halved the wall
-  // time of a consume against 4 KiB in bench/sqlite_bench.cc.
-  connection->exec("PRAGMA page_size=1024");
   connection->exec(kCreateSchemaTable);
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   {
