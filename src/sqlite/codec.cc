@@ -19,11 +19,15 @@ void append_int(std::string& out, std::int64_t value) {
 }
 
 // Reads an integer up to `delimiter` (or the end) and advances `pos` past the delimiter.
+// Every field, the last included, ends with its delimiter.
 bool read_int(std::string_view text, std::size_t& pos, char delimiter, std::int64_t& value) {
+  if (pos >= text.size()) {
+    return false;
+  }
   const char* begin = text.data() + pos;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || (ptr != end && *ptr != delimiter)) {
+  if (ec != std::errc() || ptr == end || *ptr != delimiter) {
     return false;
   }
   pos = static_cast<std::size_t>(ptr - text.data()) + 1;
@@ -32,7 +36,10 @@ bool read_int(std::string_view text, std::size_t& pos, char delimiter, std::int6
 
 bool read_optional_int(std::string_view text, std::size_t& pos, char delimiter,
                        std::optional<std::int64_t>& value) {
-  if (pos >= text.size() || text[pos] == delimiter) {
+  if (pos >= text.size()) {
+    return false;
+  }
+  if (text[pos] == delimiter) {
     value.reset();
     ++pos;
     return true;

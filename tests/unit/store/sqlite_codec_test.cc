@@ -52,9 +52,9 @@ TEST(SqliteCodecTest, BucketLimitsRoundTrip) {
 
 TEST(SqliteCodecTest, RejectsMalformedBucketLimits) {
   std::vector<StoredLimit> decoded;
-  for (const char* text :
-       {"rpm", "rpm:1:2:3", "rpm:1:2:3:4:x;", ":1:2:3:4:5;", "rpm:1:2:0:4:5;", "rpm:1:2:3:0:5;",
-        "rpm:1.5:2:3:4:5;", "rpm:99999999999999999999:2:3:4:;"}) {
+  for (const char* text : {"rpm", "rpm:1:2:3", "rpm:1:2:3:4:5", "rpm:1:2:3:4:", "rpm:1:2:3:4:x;",
+                           ":1:2:3:4:5;", "rpm:1:2:0:4:5;", "rpm:1:2:3:0:5;", "rpm:1.5:2:3:4:5;",
+                           "rpm:99999999999999999999:2:3:4:;"}) {
     EXPECT_FALSE(decode_bucket_limits(text, decoded)) << text;
   }
 }

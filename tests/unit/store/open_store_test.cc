@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+#include "zae/open_store.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "zae/errors.h"
+
+namespace zae {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Property;
+using ::testing::Throws;
+
+// Sets an environment variable for the scope of a test and restores it afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) {
+      old_ = old;
+    }
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(DefaultStoreUriTest, UsesXdgDataHome) {
+  ScopedEnv xdg("XDG_DATA_HOME", "/srv/data/");
+  EXPECT_EQ(default_store_uri(), "sqlite:///srv/data/zae-limiter/zae-limiter.db");
+}
+
+TEST(DefaultStoreUriTest, FallsBackToHomeLocalShare) {
+  ScopedEnv xdg("XDG_DATA_HOME", nullptr);
+  ScopedEnv home("HOME", "/home/ada");
+  EXPECT_EQ(default_store_uri(), "sqlite:///home/ada/.local/share/zae-limiter/zae-limiter.db");
+  ScopedEnv relative("XDG_DATA_HOME", "relative/dir");  // not absolute: ignored (XDG spec)
+  EXPECT_EQ(default_store_uri(), "sqlite:///home/ada/.local/share/zae-limiter/zae-limiter.db");
+}
+
+TEST(DefaultStoreUriTest, EscapesCharactersOfTheUriGrammar) {
+  ScopedEnv xdg("XDG_DATA_HOME", "/tmp/100%?x");
+  EXPECT_EQ(default_store_uri(), "sqlite:///tmp/100%25%3Fx/zae-limiter/zae-limiter.db");
+}
+
+TEST(OpenStoreTest, RejectsABadUri) {
+  EXPECT_THAT([] { open_store("mysql://db"); },
+              Throws<ValidationError>(AllOf(Property(&ValidationError::field, "store"),
+                                            Property(&ValidationError::value, "mysql://db"))));
+}
+
+TEST(OpenStoreTest, DynamoDbIsNotAvailableYet) {
+  EXPECT_THAT([] { open_store("dynamodb://limits?region=eu-west-1"); },
+              Throws<InfrastructureError>(
+                  Property(&InfrastructureError::what,
+                           AllOf(HasSubstr("DynamoDB stores are not available in this build yet"),
+                                 HasSubstr("dynamodb://limits?region=eu-west-1")))));
+}
+
+TEST(OpenStoreTest, OpensSqliteStoresWithOptions) {
+  std::string directory = (std::filesystem::temp_directory_path() / "zae-open-XXXXXX").string();
+  ASSERT_NE(mkdtemp(directory.data()), nullptr);
+  const std::filesystem::path previous = std::filesystem::current_path();
+  std::filesystem::current_path(directory);
+  {
+    std::unique_ptr<Store> relative =
+        open_store("sqlite:sub/relative.db?synchronous=full&busy_timeout_ms=100",
+                   {.namespace_name = "tenant-a"});
+    EXPECT_EQ(relative->namespace_name(), "tenant-a");
+    EXPECT_TRUE(std::filesystem::exists(directory + "/sub/relative.db"));
+    std::unique_ptr<Store> absolute = open_store("sqlite://" + directory + "/abs%20path.db");
+    EXPECT_TRUE(std::filesystem::exists(directory + "/abs path.db"));
+    EXPECT_TRUE(open_store("sqlite::memory:")->is_available());
+  }
+  std::filesystem::current_path(previous);
+  std::error_code ignored;
+  std::filesystem::remove_all(directory, ignored);
+}
+
+}  // namespace
+}  // namespace zae
