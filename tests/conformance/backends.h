@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct BackendFactory {
   // with this text.
   std::function<std::string()> skip_reason;
 };
+
+// gtest prints parameters in test listings; the name says all.
+inline void PrintTo(const BackendFactory& factory, std::ostream* out) { *out << factory.name; }
 
 // SQLite file and memory always; DynamoDB Local when ZAE_TEST_DYNAMODB_ENDPOINT is set.
 std::vector<BackendFactory> all_backends();
