@@ -55,7 +55,8 @@ std::string default_store_uri() {
     base.pop_back();
   }
   // Escape what the URI grammar would otherwise read as an escape or a query.
-  std::string uri = "sqlite://";
+  // "sqlite://" + an absolute path; a relative fallback (no HOME) uses the relative form.
+  std::string uri = base.front() == '/' ? "sqlite://" : "sqlite:";
   for (const char c : base + "/zae-limiter/zae-limiter.db") {
     if (c == '%') {
       uri += "%25";

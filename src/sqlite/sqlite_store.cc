@@ -375,8 +375,8 @@ TtlPolicy consume_ttl(const ConsumeTarget& target, int multiplier, std::int64_t 
   return {TtlPolicy::Action::kSet, epoch_seconds(now_ms) + ttl_s};
 }
 
+// The entity's cascade settings as stored (no row: no cascade).
 struct Hierarchy {
-  bool exists = false;
   bool cascade = false;
   std::optional<std::string> parent_id;
 };
@@ -388,7 +388,7 @@ Hierarchy read_hierarchy(Connection& connection, const std::string& ns,
   if (!select.step()) {
     return {};
   }
-  return {true, select.int64(0) != 0, select.optional_text(1)};
+  return {select.int64(0) != 0, select.optional_text(1)};
 }
 
 void bind_key(Statement& statement, const std::string& ns, const WorkingBucket& bucket) {

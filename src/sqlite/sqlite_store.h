@@ -35,6 +35,7 @@ struct SqliteOptions {
 // A file database runs in WAL mode and every write is one `BEGIN IMMEDIATE` transaction, so
 // any number of threads and processes can share one file without over-admitting. Thread-safe:
 // each call checks a connection out of a pool (one connection behind a mutex for ":memory:").
+// Open the store after fork(), never before: SQLite connections must not cross a fork.
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database (and the directories of its file), creates the schema and

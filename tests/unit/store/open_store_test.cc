@@ -60,6 +60,12 @@ TEST(DefaultStoreUriTest, FallsBackToHomeLocalShare) {
   EXPECT_EQ(default_store_uri(), "sqlite:///home/ada/.local/share/zae-limiter/zae-limiter.db");
 }
 
+TEST(DefaultStoreUriTest, WithoutHomeIsRelativeToTheWorkingDirectory) {
+  ScopedEnv xdg("XDG_DATA_HOME", nullptr);
+  ScopedEnv home("HOME", nullptr);
+  EXPECT_EQ(default_store_uri(), "sqlite:./.local/share/zae-limiter/zae-limiter.db");
+}
+
 TEST(DefaultStoreUriTest, EscapesCharactersOfTheUriGrammar) {
   ScopedEnv xdg("XDG_DATA_HOME", "/tmp/100%?x");
   EXPECT_EQ(default_store_uri(), "sqlite:///tmp/100%25%3Fx/zae-limiter/zae-limiter.db");
