@@ -76,6 +76,11 @@ std::unique_ptr<Connection> Connection::open(const ConnectionSettings& settings)
   connection->exec(settings.synchronous_full ? "PRAGMA synchronous=FULL"
                                              : "PRAGMA synchronous=NORMAL");
   connection->exec("PRAGMA temp_store=MEMORY");
+  // Checkpoint every ~20 MB of WAL instead of every 1000 pages: a checkpoint fsyncs the WAL and
+  // the database, and on a hot bucket the same few pages are rewritten, so fewer, larger
+  // checkpoints cost the same disk work once instead of twenty times (acquire+commit on a file:
+  // ~45k/s → ~54k/s, bench/limiter_bench.cc).
+  connection->exec("PRAGMA wal_autocheckpoint=20000");
   return connection;
 }
 
