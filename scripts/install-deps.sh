@@ -10,6 +10,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
 )
 
+# DynamoDB Local (the tests' real DynamoDB) needs Java 17 and npm; machines that already have
+# them from elsewhere keep their own.
+command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
+command -v npm >/dev/null || packages+=(nodejs npm)
+command -v curl >/dev/null || packages+=(curl)
+
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
