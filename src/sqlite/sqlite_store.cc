@@ -29,6 +29,15 @@ namespace {
 
 using core::kMilli;
 
+// Steps `select` to the end and returns its first column.
+std::vector<std::string> first_column(Statement& select) {
+  std::vector<std::string> values;
+  while (select.step()) {
+    values.emplace_back(select.text(0));
+  }
+  return values;
+}
+
 // ---- SQL --------------------------------------------------------------------------------------
 // Statements are cached per connection by the address of these constants.
 
@@ -1145,11 +1154,7 @@ std::vector<std::string> SqliteStore::list_resources_with_defaults() {
   auto connection = pool_->acquire();
   Statement select(*connection, kListResourceConfigs);
   select.bind(1, namespace_id_);
-  std::vector<std::string> resources;
-  while (select.step()) {
-    resources.emplace_back(select.text(0));
-  }
-  return resources;
+  return first_column(select);
 }
 
 void SqliteStore::set_system_defaults(const SystemDefaults& defaults,
@@ -1251,11 +1256,7 @@ std::vector<std::string> SqliteStore::list_resources_with_entity_configs() {
   auto connection = pool_->acquire();
   Statement select(*connection, kListEntityConfigResources);
   select.bind(1, namespace_id_);
-  std::vector<std::string> resources;
-  while (select.step()) {
-    resources.emplace_back(select.text(0));
-  }
-  return resources;
+  return first_column(select);
 }
 
 std::vector<std::string> SqliteStore::list_entities_with_custom_limits(
@@ -1264,11 +1265,7 @@ std::vector<std::string> SqliteStore::list_entities_with_custom_limits(
   auto connection = pool_->acquire();
   Statement select(*connection, kListEntitiesWithConfig);
   select.bind(1, namespace_id_).bind(2, resource);
-  std::vector<std::string> entities;
-  while (select.step()) {
-    entities.emplace_back(select.text(0));
-  }
-  return entities;
+  return first_column(select);
 }
 
 ConfigLevels SqliteStore::read_config_levels(const ConfigQuery& query) {
