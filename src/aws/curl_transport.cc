@@ -2,6 +2,7 @@
 #include "aws/curl_transport.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <new>
@@ -13,8 +14,6 @@
 
 namespace zae::aws {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Connections a session keeps in its cache: enough for the widest send_all the DynamoDB client
 // makes (a cascade), and a bound on what one session can hold open.
@@ -56,9 +55,12 @@ CURLcode global_init() {
   return result;
 }
 
-NetworkErrorKind kind_of(CURLcode code) {
+NetworkErrorKind kind_of(CURLcode code, long os_errno) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
+      // The peer accepted and reset before libcurl saw the connection complete: a reset, not
+      // a refusal (the TCP handshake succeeded).
+      return os_errno == ECONNRESET ? NetworkErrorKind::kReset : NetworkErrorKind::kConnect;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
       return NetworkErrorKind::kConnect;
@@ -140,14 +142,12 @@ class Transfer {
 
   CURL* easy() const noexcept { return easy_; }
   const HttpRequest& request() const noexcept { return *request_; }
-  bool is_retried() const noexcept { return retried_; }
 
   // Sets the handle up for `request`, which must outlive the transfer (its body is sent from
   // the caller's buffer). Returns an error outcome instead when the request cannot be sent.
-  std::optional<NetworkError> prepare(const HttpRequest& request, Clock::time_point deadline) {
+  std::optional<NetworkError> prepare(const HttpRequest& request,
+                                      std::chrono::milliseconds timeout) {
     request_ = &request;
-    deadline_ = deadline;
-    retried_ = false;
     response_ = HttpResponse{};
     out_of_memory_ = false;
     error_[0] = '\0';
@@ -206,32 +206,9 @@ class Transfer {
       curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST,
                        request.method == "POST" ? nullptr : request.method.c_str());
     }
-    curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 0L);
-    return set_remaining_timeout();
-  }
-
-  // After a failure with `code`: true when the request died on a reused connection before any
-  // response byte, and a retry on a fresh connection has been set up (within the deadline).
-  bool prepare_stale_retry(CURLcode code) {
-    if (retried_ ||
-        (code != CURLE_SEND_ERROR && code != CURLE_RECV_ERROR && code != CURLE_GOT_NOTHING)) {
-      return false;
-    }
-    long new_connections = 0;
-    long header_bytes = 0;
-    curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &new_connections);
-    curl_easy_getinfo(easy_, CURLINFO_HEADER_SIZE, &header_bytes);
-    if (new_connections != 0 || header_bytes != 0 || !response_.body.empty()) {
-      return false;
-    }
-    if (set_remaining_timeout().has_value()) {
-      return false;
-    }
-    retried_ = true;
-    response_ = HttpResponse{};
-    error_[0] = '\0';
-    curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
-    return true;
+    // The whole-request deadline, libcurl's own stale-connection retry included.
+    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    return std::nullopt;
   }
 
   // The outcome after libcurl finished with `code`. Moves the response out.
@@ -265,10 +242,9 @@ class Transfer {
       message += trim(error_);
       message += ')';
     }
-    if (retried_) {
-      message += " after a retry on a fresh connection";
-    }
-    return NetworkError(kind_of(code), message);
+    long os_errno = 0;
+    curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);
+    return NetworkError(kind_of(code, os_errno), message);
   }
 
  private:
@@ -279,17 +255,6 @@ class Transfer {
     }
     headers_ = next;
     return true;
-  }
-
-  std::optional<NetworkError> set_remaining_timeout() {
-    auto remaining = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
-    if (remaining.count() <= 0) {
-      return NetworkError(NetworkErrorKind::kTimeout, "HTTP " + request_->method + " " +
-                                                          std::string(redacted(request_->url)) +
-                                                          ": request deadline passed");
-    }
-    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
-    return std::nullopt;
   }
 
   // libcurl calls these from C: they must not throw.
@@ -352,9 +317,7 @@ class Transfer {
   curl_slist* headers_ = nullptr;
   char error_[CURL_ERROR_SIZE];
   const HttpRequest* request_ = nullptr;
-  Clock::time_point deadline_{};
   HttpResponse response_;
-  bool retried_ = false;
   bool out_of_memory_ = false;
 };
 
@@ -419,9 +382,6 @@ struct CurlTransport::Session {
         Transfer* transfer = nullptr;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &transfer);
         std::size_t index = index_of(active, transfer);
-        if (transfer->prepare_stale_retry(code) && curl_multi_add_handle(multi, easy) == CURLM_OK) {
-          continue;
-        }
         outcomes[index] = transfer->finish(code);
         --pending;
       }
@@ -522,13 +482,12 @@ std::vector<HttpOutcome> CurlTransport::send_all(std::span<const HttpRequest> re
   } lease{*this, acquire_session()};
   Session& session = *lease.session;
   auto active = session.transfers_for(requests.size());
-  Clock::time_point now = Clock::now();
   // std::vector<bool> has no contiguous storage for a span.
   std::unique_ptr<bool[]> prepared(new bool[requests.size()]);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const HttpRequest& request = requests[i];
     auto timeout = request.timeout.count() > 0 ? request.timeout : options_.request_timeout;
-    std::optional<NetworkError> error = active[i]->prepare(request, now + timeout);
+    std::optional<NetworkError> error = active[i]->prepare(request, timeout);
     prepared[i] = !error.has_value();
     if (error) {
       outcomes[i].error = std::move(error);

@@ -41,9 +41,13 @@ struct CurlTransportOptions {
 // Proxies follow libcurl's environment variables (http_proxy, https_proxy, no_proxy).
 //
 // A request that fails on a reused connection before any response byte arrived (the server
-// closed the idle keep-alive connection, as DynamoDB Local does after 30 s) is retried once on a
-// fresh connection, within the same deadline. Such a request was not answered, and a server that
-// closes an idle connection has not read it; the caller's retry policy handles everything else.
+// closed the idle keep-alive connection, as DynamoDB Local does after 30 s, or reset it) is sent
+// again on a fresh connection within the same deadline. libcurl does this itself for HTTP
+// (Curl_retry_request: a reused connection, no header or body byte received; send and receive
+// errors alike), so the transport adds no loop of its own; the fault tests pin the behaviour.
+// Such a request was not answered, and a server that closes an idle connection has not read it;
+// the caller's retry policy handles every other failure. A failure on a fresh connection is a
+// NetworkError.
 //
 // Thread-safety: send() and send_all() may be called concurrently from any number of threads.
 // The transport must outlive every call; destroy it only when no call is in flight. It calls

@@ -283,6 +283,13 @@ void HttpTestServer::serve(int fd, std::size_t index, HttpTestFaults faults) {
         return;
       }
       buffer.append(chunk, static_cast<std::size_t>(n));
+      if (buffer[0] < 'A' || buffer[0] > 'Z') {
+        // Not HTTP (a TLS ClientHello, say): answer 400 and close, as real servers do.
+        static constexpr std::string_view kBadRequest =
+            "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        ::send(fd, kBadRequest.data(), kBadRequest.size(), MSG_NOSIGNAL);
+        return;
+      }
     }
     HttpTestRequest request;
     request.connection_index = index;
