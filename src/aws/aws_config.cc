@@ -75,6 +75,9 @@ std::optional<std::string> config_profile_name(std::string_view section) {
     return std::string(section);
   }
   constexpr std::string_view kPrefix = "profile";
+  if (section == kPrefix) {
+    return std::string();  // `[profile ]`: a profile without a name
+  }
   if (section.size() > kPrefix.size() && section.substr(0, kPrefix.size()) == kPrefix &&
       kWhitespace.find(section[kPrefix.size()]) != std::string_view::npos) {
     return std::string(trim(section.substr(kPrefix.size())));

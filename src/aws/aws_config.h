@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,8 +60,12 @@ const Environment& process_environment();
 // file system. For tests and for embedders that configure the layer explicitly.
 class FixedEnvironment final : public Environment {
  public:
-  explicit FixedEnvironment(std::map<std::string, std::string, std::less<>> variables = {})
+  FixedEnvironment() = default;
+  explicit FixedEnvironment(std::map<std::string, std::string, std::less<>> variables)
       : variables_(std::move(variables)) {}
+  explicit FixedEnvironment(
+      std::initializer_list<std::pair<const std::string, std::string>> variables)
+      : variables_(variables) {}
   std::optional<std::string> variable(std::string_view name) const override;
   std::optional<std::string> read_file(const std::string& path) const override;
 
