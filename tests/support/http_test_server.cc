@@ -325,6 +325,10 @@ void HttpTestServer::serve(int fd, std::size_t index, HttpTestFaults faults) {
     buffer.erase(0, total);
     requests_.fetch_add(1);
     if (faults.drop_after_requests != 0 && served == faults.drop_after_requests) {
+      if (faults.drop_close == HttpTestClose::kReset) {
+        linger reset{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      }
       return;
     }
 

@@ -54,6 +54,12 @@ enum class HttpTestAcceptMode {
   kStall,  // accept and read, never answer; the connection stays open until the client leaves
 };
 
+// How the server closes a connection on purpose (drop_after_requests).
+enum class HttpTestClose {
+  kFin,    // an orderly close
+  kReset,  // RST (SO_LINGER 0), as a server or middlebox that forgets the connection
+};
+
 struct HttpTestFaults {
   HttpTestAcceptMode accept_mode = HttpTestAcceptMode::kServe;
   // Close a keep-alive connection that has been idle (no request bytes) this long; zero never.
@@ -63,6 +69,7 @@ struct HttpTestFaults {
   // connection without answering it, as a server that dropped an idle connection at the moment
   // the request arrived. Zero never. The answered responses do not announce the close.
   std::size_t drop_after_requests = 0;
+  HttpTestClose drop_close = HttpTestClose::kFin;
   // Added to every response's own delay.
   std::chrono::milliseconds response_delay{0};
 };

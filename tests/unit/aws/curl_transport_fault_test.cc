@@ -90,6 +90,18 @@ TEST(CurlTransportFaultTest, RequestDroppedOnReusedConnectionIsRetriedOnFreshOne
   EXPECT_EQ(server.requests(), 9u);
 }
 
+TEST(CurlTransportFaultTest, RequestResetOnReusedConnectionIsRetriedOnFreshOne) {
+  HttpTestServer server(
+      echo, HttpTestFaults{.drop_after_requests = 1, .drop_close = test::HttpTestClose::kReset});
+  CurlTransport transport;
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse response = transport.send(post(server.url() + "/", std::to_string(i)));
+    EXPECT_EQ(response.body, std::to_string(i));
+  }
+  EXPECT_EQ(server.connections(), 5u);
+  EXPECT_EQ(server.requests(), 9u);
+}
+
 TEST(CurlTransportFaultTest, SendAllRetriesDroppedRequestsToo) {
   HttpTestServer server(echo, HttpTestFaults{.drop_after_requests = 1});
   CurlTransport transport;
