@@ -357,6 +357,9 @@ TEST(EnvironmentTest, FixedEnvironmentReadsOnlyItsMap) {
   const std::string file = dir.write("f", "content");
   EXPECT_EQ(env.read_file(file), "content");
   EXPECT_EQ(env.read_file(dir.path() + "/missing"), std::nullopt);
+  EXPECT_EQ(env.read_file(file + "/below-a-file"), std::nullopt);
+  const ConfigError directory = config_error([&] { env.read_file(dir.path()); });
+  EXPECT_THAT(directory.what(), HasSubstr("is a directory"));
 }
 
 }  // namespace

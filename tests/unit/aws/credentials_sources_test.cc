@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,7 +27,6 @@ namespace zae::aws {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using namespace std::chrono_literals;
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -713,6 +713,73 @@ TEST(ImdsUnreachableTest, StalledServiceTimesOutAsNotConfigured) {
   });
   EXPECT_EQ(error.kind(), kNotConfigured);
   EXPECT_THAT(error.what(), HasSubstr("cannot reach"));
+}
+
+// ---- default endpoints ----
+
+// Records the request and answers with a connect failure: the default endpoints (STS in a region,
+// the ECS agent, IMDS) are not reachable from a test, so only the URL chosen can be checked.
+class RecordingTransport final : public HttpTransport {
+ public:
+  HttpResponse send(const HttpRequest& request) override {
+    std::lock_guard lock(mutex_);
+    urls_.push_back(request.url);
+    throw NetworkError(NetworkErrorKind::kConnect, "recorded, not sent");
+  }
+  std::vector<HttpOutcome> send_all(std::span<const HttpRequest> requests) override {
+    std::vector<HttpOutcome> outcomes;
+    for (const auto& request : requests) {
+      try {
+        outcomes.push_back({.response = send(request), .error = std::nullopt});
+      } catch (const NetworkError& error) {
+        outcomes.push_back({.response = std::nullopt, .error = error});
+      }
+    }
+    return outcomes;
+  }
+  std::vector<std::string> urls() const {
+    std::lock_guard lock(mutex_);
+    return urls_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> urls_;
+};
+
+TEST(DefaultEndpointsTest, StsIsRegionalWhenARegionIsKnown) {
+  TempDir dir;
+  const std::string token = dir.write("token", "jwt");
+  const auto url_for = [&](std::map<std::string, std::string, std::less<>> vars) {
+    vars.emplace("AWS_WEB_IDENTITY_TOKEN_FILE", token);
+    vars.emplace("AWS_ROLE_ARN", "arn:aws:iam::1:role/r");
+    vars.emplace("HOME", dir.path());
+    const FixedEnvironment env(std::move(vars));
+    RecordingTransport recorder;
+    EXPECT_THROW(WebIdentityCredentialsSource(env, recorder).fetch(), CredentialsError);
+    return recorder.urls().at(0);
+  };
+  EXPECT_EQ(url_for({}), "https://sts.amazonaws.com/");
+  EXPECT_EQ(url_for({{"AWS_REGION", "eu-west-1"}}), "https://sts.eu-west-1.amazonaws.com/");
+  EXPECT_EQ(url_for({{"AWS_DEFAULT_REGION", "cn-north-1"}}),
+            "https://sts.cn-north-1.amazonaws.com.cn/");
+  dir.write(".aws/config", "[default]\nregion = ap-south-1\n");
+  EXPECT_EQ(url_for({}), "https://sts.ap-south-1.amazonaws.com/");
+  EXPECT_EQ(url_for({{"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9/"}}), "http://127.0.0.1:9/");
+}
+
+TEST(DefaultEndpointsTest, ContainerAgentAndImdsAddresses) {
+  RecordingTransport recorder;
+  const FixedEnvironment container({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds"}});
+  EXPECT_THROW(ContainerCredentialsSource(container, recorder).fetch(), CredentialsError);
+  EXPECT_THROW(ImdsCredentialsSource(FixedEnvironment(), recorder).fetch(), CredentialsError);
+  const FixedEnvironment ipv6({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"}});
+  EXPECT_THROW(ImdsCredentialsSource(ipv6, recorder).fetch(), CredentialsError);
+  EXPECT_EQ(recorder.urls(), (std::vector<std::string>{
+                                 "http://169.254.170.2/v2/creds",
+                                 "http://169.254.169.254/latest/api/token",
+                                 "http://[fd00:ec2::254]/latest/api/token",
+                             }));
 }
 
 // ---- the default chain ----
