@@ -12,6 +12,7 @@
 #include "zae/errors.h"
 #include "zae/open_store.h"
 
+#include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/exit_codes.h"
 
@@ -41,6 +42,15 @@ int main(int argc, char** argv) {
       "--store", store_uri,
       "Store URI: sqlite:///path.db, sqlite::memory:, dynamodb://TABLE?region=R "
       "(env ZAEL_STORE; default: the embedded SQLite file in the user's data directory)");
+  // Global options may also follow the subcommand: `zae-limiter entity show k --output json`.
+  app.fallthrough();
+  CommandContext context;
+  app.add_option("-N,--namespace", context.namespace_name, "Namespace (env ZAEL_NAMESPACE)");
+  std::string output = "table";
+  app.add_option("--output", output, "Output format: table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  Action action;
+  add_data_commands(app, context, action);
 
   DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
@@ -80,10 +90,21 @@ int main(int argc, char** argv) {
       fmt::print("zae-limiter, version {}\n", ZAE_VERSION);
       return kExitOk;
     }
+    if (action) {
+      context.store_uri = store_uri.empty() ? env_or("ZAEL_STORE", "") : store_uri;
+      if (context.namespace_name.empty()) {
+        context.namespace_name = env_or("ZAEL_NAMESPACE", "default");
+      }
+      context.output = output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+      return action();
+    }
     if (*demo_cmd) {
       demo.store_uri = store_uri.empty() ? env_or("ZAEL_STORE", "") : store_uri;
       return run_demo(demo);
     }
+  } catch (const Aborted& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return kExitError;
   } catch (const zae::ValidationError& e) {
     fmt::print(stderr, "Error: {}\n", e.what());
     return kExitUsage;

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs the built zae-limiter binary and checks exit codes and output.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +8,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace zae::test {
 namespace {
@@ -23,8 +22,10 @@ struct RunResult {
   std::string output;  // stdout and stderr, merged
 };
 
-RunResult run_cli(const std::string& args) {
-  const std::string command = std::string(ZAE_CLI_PATH) + " " + args + " 2>&1";
+// Runs the binary with `args` through /bin/sh; `input`, when given, is piped to its stdin.
+RunResult run_cli(const std::string& args, const std::string& input = "") {
+  const std::string command = (input.empty() ? "" : "printf '" + input + "' | ") +
+                              std::string(ZAE_CLI_PATH) + " " + args + " 2>&1";
   RunResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) {
@@ -132,6 +133,154 @@ TEST(CliTest, DemoOnAGivenStoreRunsTwiceInSeparateNamespaces) {
     EXPECT_THAT(r.output, HasSubstr("All checks passed."));
   }
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "shared.db"));
+}
+
+// ---- data commands on an SQLite file --------------------------------------------------------
+
+class CliDataTest : public ::testing::Test {
+ protected:
+  RunResult zae(const std::string& args, const std::string& input = "") {
+    return run_cli("--store sqlite://" + (dir_.path() / "cli.db").string() + " " + args, input);
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliDataTest, EntityLifecycleWithStoredLimits) {
+  RunResult r = zae("entity create proj-1 --display-name Production");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Created entity 'proj-1'"));
+  EXPECT_THAT(r.output, HasSubstr("Name:    Production"));
+
+  r = zae("entity create key-1 --parent proj-1 --cascade --metadata tier=gold");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Cascade: True"));
+
+  r = zae("entity show key-1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Parent:     proj-1"));
+  EXPECT_THAT(r.output, HasSubstr("Metadata:   {'tier': 'gold'}"));
+
+  r = zae("entity show key-1 --output json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(R"("entity_id":"key-1")"));
+  EXPECT_THAT(r.output, HasSubstr(R"("parent_id":"proj-1","cascade":true)"));
+  EXPECT_THAT(r.output, HasSubstr(R"("metadata":{"tier":"gold"})"));
+
+  r = zae("entity set-limits proj-1 -l rpm:100 -l tpm:10000:15000 -r gpt-4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Set 2 limit(s) for entity 'proj-1' on resource 'gpt-4':"));
+  EXPECT_THAT(r.output, HasSubstr("  tpm: 10,000/min (burst: 15,000)"));
+
+  r = zae("entity get-limits proj-1 -r gpt-4 --output json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(R"({"name":"tpm","capacity":15000,"refill_amount":10000,)"
+                                  R"("refill_period_seconds":60})"));
+
+  r = zae("entity list --with-custom-limits gpt-4");
+  EXPECT_EQ(r.output, "proj-1\n");
+  r = zae("entity list-resources");
+  EXPECT_THAT(r.output, HasSubstr("  gpt-4"));
+
+  r = zae("entity show nobody");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("Entity 'nobody' not found"));
+
+  r = zae("entity create proj-1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("already exists"));
+
+  r = zae("audit list -e proj-1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("limits_set"));
+  EXPECT_THAT(r.output, HasSubstr("entity_created"));
+  EXPECT_THAT(r.output, HasSubstr("Total: 2 events"));
+
+  r = zae("entity delete-limits proj-1 -r gpt-4 --yes");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = zae("entity get-limits proj-1 -r gpt-4");
+  EXPECT_THAT(r.output, HasSubstr("No limits configured for entity 'proj-1' on resource 'gpt-4'"));
+}
+
+TEST_F(CliDataTest, ResourceAndSystemDefaults) {
+  RunResult r = zae("resource set-defaults gpt-4 -l rpm:60 -l tpm:6000/min");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Set 2 default(s) for resource 'gpt-4':"));
+  r = zae("resource list");
+  EXPECT_THAT(r.output, HasSubstr("Resources with configured defaults:\n  gpt-4"));
+  r = zae("resource get-defaults gpt-4");
+  EXPECT_THAT(r.output, HasSubstr("  rpm: 60/min"));
+
+  r = zae("system set-defaults -l rpm:1000 --on-unavailable allow");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("  on_unavailable: allow"));
+  r = zae("system get-defaults --output json");
+  EXPECT_THAT(r.output, HasSubstr(R"("on_unavailable":"allow")"));
+
+  r = zae("audit list -e '$SYSTEM' --output json");
+  EXPECT_THAT(r.output, HasSubstr(R"("action":"limits_set")"));
+
+  r = zae("resource delete-defaults gpt-4 --yes");
+  EXPECT_THAT(r.output, HasSubstr("Deleted defaults for resource 'gpt-4'"));
+  r = zae("resource get-defaults gpt-4");
+  EXPECT_THAT(r.output, HasSubstr("No defaults configured for resource 'gpt-4'"));
+}
+
+TEST_F(CliDataTest, ConfirmationPrompts) {
+  ASSERT_EQ(zae("system set-defaults -l rpm:10").exit_code, 0);
+  RunResult r = run_cli(
+      "--store sqlite://" + (dir_.path() / "cli.db").string() + " system delete-defaults", "n\\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("Cancelled"));
+  EXPECT_THAT(zae("system get-defaults").output, HasSubstr("rpm: 10/min"));
+
+  r = zae("system delete-defaults < /dev/null");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("Aborted!"));
+  EXPECT_THAT(zae("system get-defaults").output, HasSubstr("rpm: 10/min"));
+}
+
+TEST_F(CliDataTest, AcquireExitCodesAndStatuses) {
+  const std::string limits = " -l rpm:2 -l tpm:1000";
+  RunResult r = zae("acquire key-1 gpt-4 --consume rpm=1 --consume tpm=600" + limits);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Admitted: key-1/gpt-4"));
+  EXPECT_THAT(r.output, HasSubstr("tpm: consumed 600, available 400"));
+
+  r = zae("acquire key-1 gpt-4 --consume rpm=1 --consume tpm=600" + limits);
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Rate limit exceeded for key-1/gpt-4: [tpm]"));
+  EXPECT_THAT(r.output, HasSubstr("Retry-After:"));
+
+  r = zae("acquire key-1 gpt-4 --consume rpm=1 --consume tpm=600 --output json" + limits);
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_THAT(r.output, HasSubstr(R"("error":"rate_limit_exceeded")"));
+
+  // An adjustment is written before the lease commits: used more than estimated.
+  r = zae("acquire key-2 gpt-4 --consume tpm=100 --adjust tpm=250" + limits);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = zae("available key-2 gpt-4 --output json" + limits);
+  EXPECT_THAT(r.output, HasSubstr(R"("available":{"rpm":2,"tpm":650})"));
+}
+
+TEST_F(CliDataTest, BadInputIsOneLineAndExitTwo) {
+  for (const std::string args :
+       {"entity create 'bad id'", "entity set-limits k -l rpm:100/week",
+        "resource set-defaults 9bad -l rpm:1", "acquire k gpt-4 --consume tpm=abc -l tpm:10",
+        "acquire k gpt-4 --consume tpm=-5 -l tpm:10", "acquire k gpt-4 --consume nope=1 -l tpm:10",
+        "system set-defaults -l wcu:5"}) {
+    const RunResult r = zae(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
+    EXPECT_EQ(line_count(r.output), 1) << args << ": " << r.output;
+  }
+  EXPECT_EQ(zae("system set-defaults -l rpm:5 --on-unavailable maybe").exit_code, 2);
+  EXPECT_EQ(zae("entity set-limits k").exit_code, 2);  // -l is required
+}
+
+TEST_F(CliDataTest, NamespacesAreIsolated) {
+  ASSERT_EQ(zae("-N tenant-a entity create shared-id").exit_code, 0);
+  EXPECT_EQ(zae("-N tenant-b entity show shared-id").exit_code, 1);
+  EXPECT_EQ(zae("-N tenant-a entity show shared-id").exit_code, 0);
+  EXPECT_EQ(zae("entity show shared-id").exit_code, 1);  // the default namespace
 }
 
 }  // namespace
