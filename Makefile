@@ -29,9 +29,13 @@ demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target zae-limiter
 	$(BUILD)/src/cli/zae-limiter demo
 
-# Every test: unit, conformance (every available backend) and integration.
+# Every test: unit, conformance (every available backend) and integration. DynamoDB Local
+# (Amazon's, pinned in tools/dynamodb-local) runs for the duration, so the DynamoDB tests run for
+# real; scripts/dynamodb-local.sh stops it whatever the outcome.
+DDB_LOCAL := scripts/dynamodb-local.sh run --
+
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	$(DDB_LOCAL) ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 # Debug build in build-debug/.
 debug: deps
@@ -44,8 +48,8 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 
 test-asan: asan
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(DDB_LOCAL) ctest --test-dir build-asan --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 # Micro-benchmarks (Release).
 bench: build
