@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zae/clock.h"
 #include "zae/store.h"
@@ -29,6 +30,9 @@ struct StoreOptions {
 // Throws ValidationError (field "store") naming what is wrong with the URI, and
 // InfrastructureError when the store cannot be opened.
 std::unique_ptr<Store> open_store(std::string_view uri, const StoreOptions& options = {});
+
+// The URI schemes this build can open ("sqlite", and "dynamodb" once that backend is built in).
+std::vector<std::string> available_store_schemes();
 
 // The embedded default: sqlite:// of $XDG_DATA_HOME/zae-limiter/zae-limiter.db (falling back to
 // ~/.local/share).

@@ -69,4 +69,6 @@ std::string default_store_uri() {
   return uri;
 }
 
+std::vector<std::string> available_store_schemes() { return {"sqlite"}; }
+
 }  // namespace zae

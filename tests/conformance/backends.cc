@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "conformance/backends.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -90,6 +91,10 @@ std::vector<BackendFactory> all_backends() {
           },
       .skip_reason =
           [] {
+            const auto schemes = available_store_schemes();
+            if (std::find(schemes.begin(), schemes.end(), "dynamodb") == schemes.end()) {
+              return std::string("the DynamoDB store is not built in yet");
+            }
             return dynamodb_endpoint().empty()
                        ? std::string("ZAE_TEST_DYNAMODB_ENDPOINT is not set (DynamoDB Local)")
                        : std::string();
