@@ -201,9 +201,9 @@ BatchGetItemResult DynamoDbClient::batch_get_item(const BatchGetItemRequest& q) 
   }
   for (std::size_t start = 0; start < all.size(); start += kBatchGetKeys) {
     const std::size_t end = std::min(all.size(), start + kBatchGetKeys);
-    std::map<std::string, std::vector<AttributeMap>> todo;
+    std::map<std::string, std::vector<AttributeMap>> pending;
     for (std::size_t i = start; i < end; ++i) {
-      todo[*all[i].first].push_back(*all[i].second);
+      pending[*all[i].first].push_back(*all[i].second);
     }
     for (int round = 0;; ++round) {
       std::string body;
@@ -211,7 +211,7 @@ BatchGetItemResult DynamoDbClient::batch_get_item(const BatchGetItemRequest& q) 
       w.begin_object();
       w.key("RequestItems");
       w.begin_object();
-      for (const auto& [table, keys] : todo) {
+      for (const auto& [table, keys] : pending) {
         const KeysAndAttributes& options = q.request_items.at(table);
         w.key(table);
         w.begin_object();
@@ -232,7 +232,7 @@ BatchGetItemResult DynamoDbClient::batch_get_item(const BatchGetItemRequest& q) 
 
       std::string response =
           invoke(Api::kDynamoDb, "BatchGetItem", std::move(body), Idempotency::kIdempotent);
-      todo.clear();
+      pending.clear();
       JsonReader r(response);
       r.enter_object();
       while (auto key = r.next_key()) {
@@ -251,7 +251,7 @@ BatchGetItemResult DynamoDbClient::batch_get_item(const BatchGetItemRequest& q) 
         } else if (*key == "UnprocessedKeys") {
           r.enter_object();
           while (auto table = r.next_key()) {
-            auto& keys = todo[std::string(*table)];
+            auto& keys = pending[std::string(*table)];
             r.enter_object();
             while (auto member = r.next_key()) {
               if (*member == "Keys") {
@@ -268,12 +268,12 @@ BatchGetItemResult DynamoDbClient::batch_get_item(const BatchGetItemRequest& q) 
         }
       }
       r.finish();
-      std::erase_if(todo, [](const auto& entry) { return entry.second.empty(); });
-      if (todo.empty()) {
+      std::erase_if(pending, [](const auto& entry) { return entry.second.empty(); });
+      if (pending.empty()) {
         break;
       }
       if (round >= config_.max_unprocessed_rounds) {
-        for (auto& [table, keys] : todo) {
+        for (auto& [table, keys] : pending) {
           auto& left = out.unprocessed_keys[table];
           left.insert(left.end(), keys.begin(), keys.end());
         }
@@ -295,9 +295,9 @@ BatchWriteItemResult DynamoDbClient::batch_write_item(const BatchWriteItemReques
   }
   for (std::size_t start = 0; start < all.size(); start += kBatchWriteItems) {
     const std::size_t end = std::min(all.size(), start + kBatchWriteItems);
-    std::map<std::string, std::vector<WriteRequest>> todo;
+    std::map<std::string, std::vector<WriteRequest>> pending;
     for (std::size_t i = start; i < end; ++i) {
-      todo[*all[i].first].push_back(*all[i].second);
+      pending[*all[i].first].push_back(*all[i].second);
     }
     for (int round = 0;; ++round) {
       std::string body;
@@ -305,7 +305,7 @@ BatchWriteItemResult DynamoDbClient::batch_write_item(const BatchWriteItemReques
       w.begin_object();
       w.key("RequestItems");
       w.begin_object();
-      for (const auto& [table, writes] : todo) {
+      for (const auto& [table, writes] : pending) {
         w.key(table);
         w.begin_array();
         for (const auto& write : writes) {
@@ -320,7 +320,7 @@ BatchWriteItemResult DynamoDbClient::batch_write_item(const BatchWriteItemReques
       // Puts and deletes of whole items: replaying them leaves the same state.
       std::string response =
           invoke(Api::kDynamoDb, "BatchWriteItem", std::move(body), Idempotency::kIdempotent);
-      todo.clear();
+      pending.clear();
       JsonReader r(response);
       r.enter_object();
       while (auto key = r.next_key()) {
@@ -330,7 +330,7 @@ BatchWriteItemResult DynamoDbClient::batch_write_item(const BatchWriteItemReques
         if (*key == "UnprocessedItems") {
           r.enter_object();
           while (auto table = r.next_key()) {
-            auto& writes = todo[std::string(*table)];
+            auto& writes = pending[std::string(*table)];
             r.enter_array();
             while (r.next_element()) {
               writes.push_back(read_write_request(r));
@@ -343,12 +343,12 @@ BatchWriteItemResult DynamoDbClient::batch_write_item(const BatchWriteItemReques
         }
       }
       r.finish();
-      std::erase_if(todo, [](const auto& entry) { return entry.second.empty(); });
-      if (todo.empty()) {
+      std::erase_if(pending, [](const auto& entry) { return entry.second.empty(); });
+      if (pending.empty()) {
         break;
       }
       if (round >= config_.max_unprocessed_rounds) {
-        for (auto& [table, writes] : todo) {
+        for (auto& [table, writes] : pending) {
           auto& left = out.unprocessed_items[table];
           left.insert(left.end(), writes.begin(), writes.end());
         }
