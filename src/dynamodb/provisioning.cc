@@ -36,7 +36,10 @@ std::int64_t system_now_seconds() {
       .count();
 }
 
-void enable_deletion_protection(aws::DynamoDbClient& client, std::string_view table_name) {
+}  // namespace
+
+void set_deletion_protection(aws::DynamoDbClient& client, std::string_view table_name,
+                             DeletionProtection protection) {
   // The typed UpdateTableRequest does not model DeletionProtectionEnabled.
   std::string body;
   aws::JsonWriter w(body);
@@ -44,13 +47,11 @@ void enable_deletion_protection(aws::DynamoDbClient& client, std::string_view ta
   w.key("TableName");
   w.string(table_name);
   w.key("DeletionProtectionEnabled");
-  w.boolean(true);
+  w.boolean(protection == DeletionProtection::kEnabled);
   w.end_object();
   (void)client.invoke(aws::DynamoDbClient::Api::kDynamoDb, "UpdateTable", std::move(body),
                       aws::Idempotency::kIdempotent);
 }
-
-}  // namespace
 
 void validate_table_name(std::string_view name) {
   if (name.empty()) {
@@ -235,7 +236,7 @@ ProvisionResult provision_table(aws::DynamoDbClient& client, std::string_view ta
     (void)client.update_continuous_backups(table_name, true);
   }
   if (options.table.deletion_protection) {
-    enable_deletion_protection(client, table_name);
+    set_deletion_protection(client, table_name, DeletionProtection::kEnabled);
   }
 
   const std::int64_t now = options.now_seconds ? options.now_seconds() : system_now_seconds();

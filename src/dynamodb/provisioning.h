@@ -95,6 +95,12 @@ std::string register_namespace(aws::DynamoDbClient& client, std::string_view tab
 std::optional<NamespaceRecord> read_namespace(aws::DynamoDbClient& client,
                                               std::string_view table_name, std::string_view name);
 
+enum class DeletionProtection { kEnabled, kDisabled };
+// UpdateTable DeletionProtectionEnabled (spec/data-model.md §1.5). A protected table cannot be
+// deleted until protection is disabled.
+void set_deletion_protection(aws::DynamoDbClient& client, std::string_view table_name,
+                             DeletionProtection protection);
+
 // DescribeTable, or nullopt when the table does not exist.
 std::optional<aws::TableDescription> describe_table(aws::DynamoDbClient& client,
                                                     std::string_view table_name);

@@ -269,6 +269,22 @@ TEST_F(ProvisioningTest, RegisterNamespaceIsIdempotentAndRefusesTheReservedName)
                ValidationError);
 }
 
+TEST_F(ProvisioningTest, DeletionProtectionBlocksDeleteUntilDisabled) {
+  const std::string table = new_table("dp");
+  ProvisionOptions o = options();
+  o.table.deletion_protection = true;
+  (void)provision_table(*client_, table, o);
+  EXPECT_TRUE(raw_describe(table)["DeletionProtectionEnabled"].boolean());
+  try {
+    (void)delete_table(*client_, table);
+    ADD_FAILURE() << "a protected table was deleted";
+  } catch (const aws::ServiceError& e) {
+    EXPECT_EQ(e.code(), "ValidationException") << e.what();
+  }
+  set_deletion_protection(*client_, table, DeletionProtection::kDisabled);
+  EXPECT_FALSE(raw_describe(table)["DeletionProtectionEnabled"].boolean());
+}
+
 TEST_F(ProvisioningTest, RejectsInvalidTableNameBeforeAnyRequest) {
   EXPECT_THROW((void)provision_table(*client_, "rate_limits"), ValidationError);
 }
