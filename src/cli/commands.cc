@@ -142,6 +142,61 @@ void print_limit_lines(const std::vector<Limit>& limits, const char* indent = " 
   }
 }
 
+// {"entity_id": ..., "resource": ..., "limits": [...]}, omitting what is not given.
+void print_limits_document(const std::string* entity_id, const std::string* resource,
+                           const std::vector<Limit>& limits) {
+  core::JsonWriter w;
+  w.begin_object();
+  if (entity_id != nullptr) {
+    w.key("entity_id").value(*entity_id);
+  }
+  if (resource != nullptr) {
+    w.key("resource").value(*resource);
+  }
+  w.key("limits");
+  write_limits(w, limits);
+  w.end_object();
+  print_json(w);
+}
+
+void print_system_document(const SystemDefaults& defaults) {
+  core::JsonWriter w;
+  w.begin_object().key("limits");
+  write_limits(w, defaults.limits);
+  w.key("on_unavailable");
+  if (defaults.on_unavailable) {
+    w.value(to_string(*defaults.on_unavailable));
+  } else {
+    w.null();
+  }
+  w.end_object();
+  print_json(w);
+}
+
+// A list of resource names: {"resources": [...]} or a header and indented lines.
+int print_resources(OutputFormat output, const std::vector<std::string>& resources,
+                    const char* empty_text, const char* header) {
+  if (output == OutputFormat::kJson) {
+    core::JsonWriter w;
+    w.begin_object().key("resources").begin_array();
+    for (const auto& r : resources) {
+      w.value(r);
+    }
+    w.end_array().end_object();
+    print_json(w);
+    return kExitOk;
+  }
+  if (resources.empty()) {
+    fmt::print("{}\n", empty_text);
+    return kExitOk;
+  }
+  fmt::print("{}\n", header);
+  for (const auto& r : resources) {
+    fmt::print("  {}\n", r);
+  }
+  return kExitOk;
+}
+
 // Python dict literal of a string map, as the original prints metadata.
 std::string python_dict(const std::map<std::string, std::string>& map) {
   std::string out = "{";
@@ -257,12 +312,7 @@ void add_entity_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         const std::vector<Limit> limits = parse_limits(*specs);
         ctx.limiter().set_limits(*id, limits, *resource);
         if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("entity_id").value(*id).key("resource").value(*resource);
-          w.key("limits");
-          write_limits(w, limits);
-          w.end_object();
-          print_json(w);
+          print_limits_document(id.get(), resource.get(), limits);
           return kExitOk;
         }
         fmt::print("Set {} limit(s) for entity '{}' on resource '{}':\n", limits.size(), *id,
@@ -283,12 +333,7 @@ void add_entity_commands(CLI::App& app, CommandContext& ctx, Action& action) {
       action = [&, id, resource] {
         const auto limits = ctx.limiter().get_limits(*id, *resource);
         if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("entity_id").value(*id).key("resource").value(*resource);
-          w.key("limits");
-          write_limits(w, limits);
-          w.end_object();
-          print_json(w);
+          print_limits_document(id.get(), resource.get(), limits);
           return kExitOk;
         }
         if (limits.empty()) {
@@ -359,26 +404,9 @@ void add_entity_commands(CLI::App& app, CommandContext& ctx, Action& action) {
                         "zae-limiter entity list-resources");
     cmd->callback([&] {
       action = [&] {
-        const auto resources = ctx.store().list_resources_with_entity_configs();
-        if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("resources").begin_array();
-          for (const auto& r : resources) {
-            w.value(r);
-          }
-          w.end_array().end_object();
-          print_json(w);
-          return kExitOk;
-        }
-        if (resources.empty()) {
-          fmt::print("No resources with entity-level custom limits\n");
-          return kExitOk;
-        }
-        fmt::print("Resources with entity-level custom limits:\n");
-        for (const auto& r : resources) {
-          fmt::print("  {}\n", r);
-        }
-        return kExitOk;
+        return print_resources(ctx.output, ctx.store().list_resources_with_entity_configs(),
+                               "No resources with entity-level custom limits",
+                               "Resources with entity-level custom limits:");
       };
     });
   }
@@ -400,11 +428,7 @@ void add_resource_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         const std::vector<Limit> limits = parse_limits(*specs);
         ctx.limiter().set_resource_defaults(*resource, limits);
         if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("resource").value(*resource).key("limits");
-          write_limits(w, limits);
-          w.end_object();
-          print_json(w);
+          print_limits_document(nullptr, resource.get(), limits);
           return kExitOk;
         }
         fmt::print("Set {} default(s) for resource '{}':\n", limits.size(), *resource);
@@ -422,11 +446,7 @@ void add_resource_commands(CLI::App& app, CommandContext& ctx, Action& action) {
       action = [&, resource] {
         const auto limits = ctx.limiter().get_resource_defaults(*resource);
         if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("resource").value(*resource).key("limits");
-          write_limits(w, limits);
-          w.end_object();
-          print_json(w);
+          print_limits_document(nullptr, resource.get(), limits);
           return kExitOk;
         }
         if (limits.empty()) {
@@ -464,26 +484,9 @@ void add_resource_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         command(*group, "list", "List resources with default limits", "zae-limiter resource list");
     cmd->callback([&] {
       action = [&] {
-        const auto resources = ctx.limiter().list_resources_with_defaults();
-        if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("resources").begin_array();
-          for (const auto& r : resources) {
-            w.value(r);
-          }
-          w.end_array().end_object();
-          print_json(w);
-          return kExitOk;
-        }
-        if (resources.empty()) {
-          fmt::print("No resources with configured defaults\n");
-          return kExitOk;
-        }
-        fmt::print("Resources with configured defaults:\n");
-        for (const auto& r : resources) {
-          fmt::print("  {}\n", r);
-        }
-        return kExitOk;
+        return print_resources(ctx.output, ctx.limiter().list_resources_with_defaults(),
+                               "No resources with configured defaults",
+                               "Resources with configured defaults:");
       };
     });
   }
@@ -509,17 +512,7 @@ void add_system_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         }
         ctx.limiter().set_system_defaults(defaults);
         if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("limits");
-          write_limits(w, defaults.limits);
-          w.key("on_unavailable");
-          if (defaults.on_unavailable) {
-            w.value(to_string(*defaults.on_unavailable));
-          } else {
-            w.null();
-          }
-          w.end_object();
-          print_json(w);
+          print_system_document(defaults);
           return kExitOk;
         }
         fmt::print("Set {} system-wide default(s):\n", defaults.limits.size());
@@ -538,17 +531,7 @@ void add_system_commands(CLI::App& app, CommandContext& ctx, Action& action) {
       action = [&] {
         const SystemDefaults defaults = ctx.limiter().get_system_defaults();
         if (ctx.output == OutputFormat::kJson) {
-          core::JsonWriter w;
-          w.begin_object().key("limits");
-          write_limits(w, defaults.limits);
-          w.key("on_unavailable");
-          if (defaults.on_unavailable) {
-            w.value(to_string(*defaults.on_unavailable));
-          } else {
-            w.null();
-          }
-          w.end_object();
-          print_json(w);
+          print_system_document(defaults);
           return kExitOk;
         }
         if (defaults.limits.empty() && !defaults.on_unavailable) {
