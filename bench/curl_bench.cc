@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// CurlTransport over loopback against the in-process HttpTestServer. The CPU column is the
-// calling threads' CPU time (Google Benchmark measures per-thread CPU), so it is the client's
-// cost per request without the server's; libcurl runs entirely on the calling thread for a
-// numeric address. items_per_second is requests per second.
+// CurlTransport and SocketTransport over loopback against the in-process HttpTestServer. The CPU
+// column is the calling threads' CPU time (Google Benchmark measures per-thread CPU), so it is
+// the client's cost per request without the server's; both transports run entirely on the
+// calling thread for a numeric address. items_per_second is requests per second.
 #include <string>
 #include <vector>
 
@@ -14,12 +14,14 @@
 #include <unistd.h>
 
 #include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "support/http_test_server.h"
 
 namespace {
 
 using zae::aws::CurlTransport;
 using zae::aws::HttpRequest;
+using zae::aws::SocketTransport;
 using zae::test::HttpTestRequest;
 using zae::test::HttpTestResponse;
 using zae::test::HttpTestServer;
@@ -41,6 +43,11 @@ HttpTestServer& server() {
 
 CurlTransport& transport() {
   static CurlTransport instance;
+  return instance;
+}
+
+SocketTransport& socket_transport() {
+  static SocketTransport instance;
   return instance;
 }
 
@@ -93,6 +100,34 @@ void BM_CurlSendAllPair(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 BENCHMARK(BM_CurlSendAllPair)->Threads(1)->UseRealTime();
+
+void BM_SocketSend(benchmark::State& state) {
+  HttpRequest request = update_item();
+  for (auto _ : state) {
+    auto response = socket_transport().send(request);
+    benchmark::DoNotOptimize(response.body.data());
+    if (response.status != 200) {
+      state.SkipWithError("unexpected status");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SocketSend)->Threads(1)->Threads(8)->UseRealTime();
+
+void BM_SocketSendAllPair(benchmark::State& state) {
+  std::vector<HttpRequest> requests(2, update_item());
+  for (auto _ : state) {
+    auto outcomes = socket_transport().send_all(requests);
+    benchmark::DoNotOptimize(outcomes.data());
+    if (!outcomes[0].response || !outcomes[1].response) {
+      state.SkipWithError("request failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+BENCHMARK(BM_SocketSendAllPair)->Threads(1)->UseRealTime();
 
 // The floor on this machine: the same request bytes over one blocking keep-alive socket, with
 // just enough parsing to find the end of the response. What CurlTransport costs beyond this is
