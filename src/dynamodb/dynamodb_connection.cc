@@ -10,6 +10,7 @@
 
 #include "aws/credential_providers.h"
 #include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "core/time_format.h"
 
 namespace zae::dynamodb {
@@ -129,8 +130,29 @@ ClientSettings resolve_client_settings(const DynamoDbStoreUri& uri, const aws::E
   });
 }
 
+namespace {
+
+// Our own HTTP/1.1 client costs about half the client CPU of libcurl per request (bench/
+// dynamodb_bench.cc) but speaks plain http only and ignores proxy variables: use it for http://
+// endpoints (DynamoDB Local, a local proxy) when no proxy is configured, libcurl otherwise.
+std::shared_ptr<aws::HttpTransport> transport_for(const std::string& endpoint_url,
+                                                  const aws::Environment& env) {
+  const bool plain_http = endpoint_url.rfind("http://", 0) == 0;
+  bool proxied = false;
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+    proxied = proxied || env.variable(name).has_value();
+  }
+  if (plain_http && !proxied) {
+    return std::make_shared<aws::SocketTransport>();
+  }
+  return std::make_shared<aws::CurlTransport>();
+}
+
+}  // namespace
+
 struct DynamoDbConnection::Owned {
   std::shared_ptr<aws::HttpTransport> transport;
+  std::shared_ptr<aws::HttpTransport> credentials_transport;
   std::unique_ptr<aws::CachedCredentialsProvider> credentials;
 };
 
@@ -141,9 +163,11 @@ std::unique_ptr<DynamoDbConnection> DynamoDbConnection::create(const DynamoDbSto
   const ClientSettings settings = resolve_client_settings(uri, env);
   auto owned = std::make_shared<Owned>();
   with_zae_errors("store " + quoted(uri.table_name), [&] {
-    owned->transport = std::make_shared<aws::CurlTransport>();
-    owned->credentials =
-        aws::make_default_credentials_provider(*owned->transport, {.environment = &env});
+    owned->transport = transport_for(settings.endpoint.url, env);
+    // Credentials endpoints (STS, IMDS, containers) may be https or behind a proxy: always curl.
+    owned->credentials_transport = std::make_shared<aws::CurlTransport>();
+    owned->credentials = aws::make_default_credentials_provider(*owned->credentials_transport,
+                                                                {.environment = &env});
   });
   aws::CachedCredentialsProvider* provider = owned->credentials.get();
   auto client = std::make_shared<aws::DynamoDbClient>(aws::DynamoDbClientConfig{
