@@ -240,7 +240,8 @@ TEST_F(CliDataTest, ConfirmationPrompts) {
 }
 
 TEST_F(CliDataTest, AcquireExitCodesAndStatuses) {
-  const std::string limits = " -l rpm:2 -l tpm:1000";
+  // Per-day limits: no token refills between the commands, however slow the machine.
+  const std::string limits = " -l rpm:2/day -l tpm:1000/day";
   RunResult r = zae("acquire key-1 gpt-4 --consume rpm=1 --consume tpm=600" + limits);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Admitted: key-1/gpt-4"));
