@@ -474,5 +474,31 @@ TEST_F(EntityConfigOpsTest, AuditEventsNewestFirstWithExclusiveStartFromPythonIt
               Throws<InvalidIdentifierError>());
 }
 
+// Pure rules: these run without DynamoDB Local.
+TEST(EntityConfigOpsRulesTest, LimitsDetailsHaveTheAuditShape) {
+  // spec/data-model.md §6.11: tokens and seconds, on_unavailable only for the system level.
+  EXPECT_EQ(limits_details_json({Limit::custom("rpm", 50, 10, 60)}),
+            R"({"limits":[{"name":"rpm","capacity":50,"refill_amount":10,)"
+            R"("refill_period_seconds":60}]})");
+  EXPECT_EQ(limits_details_json({}, std::optional<OnUnavailable>{}),
+            R"({"limits":[],"on_unavailable":null})");
+  EXPECT_EQ(limits_details_json({}, std::optional<OnUnavailable>{OnUnavailable::kAllow}),
+            R"({"limits":[],"on_unavailable":"allow"})");
+}
+
+TEST(EntityConfigOpsRulesTest, AuditEntitiesPrincipalsAndResourcesAreValidated) {
+  EXPECT_NO_THROW(validate_audit_entity("$SYSTEM"));
+  EXPECT_NO_THROW(validate_audit_entity("$RESOURCE:openai/gpt-4"));
+  EXPECT_NO_THROW(validate_audit_entity("key-1"));
+  EXPECT_THAT([] { validate_audit_entity("$RESOURCE:a#b"); }, Throws<InvalidNameError>());
+  EXPECT_THAT([] { validate_audit_entity("$OTHER"); }, Throws<InvalidIdentifierError>());
+  EXPECT_NO_THROW(validate_principal("arn:aws:iam::123:user/a b"));
+  EXPECT_NO_THROW(validate_principal(std::nullopt));
+  EXPECT_THAT([] { validate_principal("a b"); },
+              Throws<InvalidIdentifierError>(Property(&ValidationError::field, "principal")));
+  EXPECT_NO_THROW(validate_entity_resource("_default_"));
+  EXPECT_THAT([] { validate_entity_resource("_other_"); }, Throws<InvalidNameError>());
+}
+
 }  // namespace
 }  // namespace zae::dynamodb
