@@ -145,8 +145,10 @@ class Transfer {
 
   // Sets the handle up for `request`, which must outlive the transfer (its body is sent from
   // the caller's buffer). Returns an error outcome instead when the request cannot be sent.
-  std::optional<NetworkError> prepare(const HttpRequest& request,
-                                      std::chrono::milliseconds timeout) {
+  // `fresh`: open a new connection instead of reusing a cached one.
+  std::optional<NetworkError> prepare(const HttpRequest& request, std::chrono::milliseconds timeout,
+                                      bool fresh = false) {
+    curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
     request_ = &request;
     response_ = HttpResponse{};
     out_of_memory_ = false;
@@ -214,6 +216,10 @@ class Transfer {
   // The outcome after libcurl finished with `code`. Moves the response out.
   HttpOutcome finish(CURLcode code) {
     HttpOutcome outcome;
+    // libcurl resends a request whose reused connection died before any response byte, but it
+    // may pick another cached connection that died the same way (a server closing every idle
+    // connection at once) and give up after a few; that case deserves one fresh connection.
+    stale_connections_ = code != CURLE_OK && std::strstr(error_, "Connection died") != nullptr;
     if (code == CURLE_OK && !out_of_memory_) {
       long status = 0;
       curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
@@ -246,6 +252,9 @@ class Transfer {
     curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);
     return NetworkError(kind_of(code, os_errno), message);
   }
+
+  // The last transfer failed only because cached connections were dead (see finish()).
+  bool failed_on_stale_connections() const { return stale_connections_; }
 
  private:
   bool append_header(const char* line) {
@@ -319,6 +328,7 @@ class Transfer {
   const HttpRequest* request_ = nullptr;
   HttpResponse response_;
   bool out_of_memory_ = false;
+  bool stale_connections_ = false;
 };
 
 }  // namespace
@@ -494,6 +504,25 @@ std::vector<HttpOutcome> CurlTransport::send_all(std::span<const HttpRequest> re
     }
   }
   session.run(active, outcomes, std::span<const bool>(prepared.get(), requests.size()));
+  // The stale-connection rule: a request that only met dead cached connections is sent once
+  // more, on a new connection.
+  bool retry = false;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    prepared[i] = outcomes[i].error.has_value() && active[i]->failed_on_stale_connections();
+    if (prepared[i]) {
+      const HttpRequest& request = requests[i];
+      auto timeout = request.timeout.count() > 0 ? request.timeout : options_.request_timeout;
+      outcomes[i] = HttpOutcome{};
+      if (std::optional<NetworkError> error = active[i]->prepare(request, timeout, true)) {
+        outcomes[i].error = std::move(error);
+        prepared[i] = false;
+      }
+      retry = retry || prepared[i];
+    }
+  }
+  if (retry) {
+    session.run(active, outcomes, std::span<const bool>(prepared.get(), requests.size()));
+  }
   return outcomes;
 }
 
