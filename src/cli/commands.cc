@@ -20,6 +20,7 @@
 #include "cli/exit_codes.h"
 #include "cli/table.h"
 #include "core/json.h"
+#include "core/limit_json.h"
 
 namespace zae::cli {
 
@@ -97,27 +98,6 @@ Amounts parse_amounts(const std::vector<std::string>& pairs, const char* field) 
   return amounts;
 }
 
-void write_limit(core::JsonWriter& w, const Limit& limit) {
-  w.begin_object()
-      .key("name")
-      .value(limit.name())
-      .key("capacity")
-      .value(limit.capacity())
-      .key("refill_amount")
-      .value(limit.refill_amount())
-      .key("refill_period_seconds")
-      .value(limit.refill_period_seconds())
-      .end_object();
-}
-
-void write_limits(core::JsonWriter& w, const std::vector<Limit>& limits) {
-  w.begin_array();
-  for (const auto& limit : limits) {
-    write_limit(w, limit);
-  }
-  w.end_array();
-}
-
 void write_entity(core::JsonWriter& w, const Entity& entity) {
   w.begin_object().key("entity_id").value(entity.id).key("name").value(entity.name);
   w.key("parent_id");
@@ -154,7 +134,7 @@ void print_limits_document(const std::string* entity_id, const std::string* reso
     w.key("resource").value(*resource);
   }
   w.key("limits");
-  write_limits(w, limits);
+  core::write_limits_json(w, limits);
   w.end_object();
   print_json(w);
 }
@@ -162,7 +142,7 @@ void print_limits_document(const std::string* entity_id, const std::string* reso
 void print_system_document(const SystemDefaults& defaults) {
   core::JsonWriter w;
   w.begin_object().key("limits");
-  write_limits(w, defaults.limits);
+  core::write_limits_json(w, defaults.limits);
   w.key("on_unavailable");
   if (defaults.on_unavailable) {
     w.value(to_string(*defaults.on_unavailable));

@@ -10,6 +10,7 @@
 #include "zae/validation.h"
 
 #include "core/json.h"
+#include "core/limit_json.h"
 #include "core/time_format.h"
 #include "core/ulid.h"
 #include "dynamodb/items.h"
@@ -85,20 +86,8 @@ void validate_audit_entity(const std::string& entity_id) {
 std::string limits_details_json(const std::vector<Limit>& limits,
                                 std::optional<std::optional<OnUnavailable>> on_unavailable) {
   core::JsonWriter w;
-  w.begin_object().key("limits").begin_array();
-  for (const Limit& limit : limits) {
-    w.begin_object()
-        .key("name")
-        .value(limit.name())
-        .key("capacity")
-        .value(limit.capacity())
-        .key("refill_amount")
-        .value(limit.refill_amount())
-        .key("refill_period_seconds")
-        .value(limit.refill_period_seconds())
-        .end_object();
-  }
-  w.end_array();
+  w.begin_object().key("limits");
+  core::write_limits_json(w, limits);
   if (on_unavailable) {
     w.key("on_unavailable");
     if (*on_unavailable) {

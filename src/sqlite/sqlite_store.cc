@@ -18,6 +18,7 @@
 
 #include "core/bucket.h"
 #include "core/json.h"
+#include "core/limit_json.h"
 #include "core/time_format.h"
 #include "core/ulid.h"
 #include "sqlite/codec.h"
@@ -247,27 +248,10 @@ std::int64_t amount_of(const Amounts& amounts, const std::string& name) {
 
 // ---- JSON details (spec/data-model.md §6.11) ----------------------------------------------------
 
-void write_limits(core::JsonWriter& writer, std::span<const Limit> limits) {
-  writer.begin_array();
-  for (const Limit& limit : limits) {
-    writer.begin_object()
-        .key("name")
-        .value(limit.name())
-        .key("capacity")
-        .value(limit.capacity())
-        .key("refill_amount")
-        .value(limit.refill_amount())
-        .key("refill_period_seconds")
-        .value(limit.refill_period_seconds())
-        .end_object();
-  }
-  writer.end_array();
-}
-
 std::string limits_details(std::span<const Limit> limits) {
   core::JsonWriter writer;
   writer.begin_object().key("limits");
-  write_limits(writer, limits);
+  core::write_limits_json(writer, limits);
   writer.end_object();
   return std::move(writer).str();
 }
@@ -1173,7 +1157,7 @@ void SqliteStore::set_system_defaults(const SystemDefaults& defaults,
   upsert.run();
   core::JsonWriter details;  // SL-17
   details.begin_object().key("limits");
-  write_limits(details, defaults.limits);
+  core::write_limits_json(details, defaults.limits);
   write_on_unavailable(details, defaults.on_unavailable);
   details.end_object();
   write_audit(*connection,
