@@ -2,7 +2,7 @@
 # Installs the library so other CMake projects can `find_package(zae-limiter)` and link `zae::zae`.
 include(CMakePackageConfigHelpers)
 install(DIRECTORY include/zae DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS zae_core zae_store zae_limiter zae_sqlite zae_zae
+install(TARGETS zae_core zae_store zae_limiter zae_sqlite zae_aws zae_dynamodb zae_zae
   EXPORT zae-limiter-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -127,6 +127,9 @@ cmd_run() {
   local line
   line="$(cmd_start)"
   export "${line?}"
+  # DynamoDB Local accepts any credentials; clients still need some to sign with.
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
   echo "dynamodb-local: $line" >&2
   local status=0
   "$@" || status=$?

@@ -31,7 +31,7 @@ struct StoreOptions {
 // InfrastructureError when the store cannot be opened.
 std::unique_ptr<Store> open_store(std::string_view uri, const StoreOptions& options = {});
 
-// The URI schemes this build can open ("sqlite", and "dynamodb" once that backend is built in).
+// The URI schemes this build can open: "sqlite" and "dynamodb".
 std::vector<std::string> available_store_schemes();
 
 // The embedded default: sqlite:// of $XDG_DATA_HOME/zae-limiter/zae-limiter.db (falling back to

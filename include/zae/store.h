@@ -99,6 +99,7 @@ struct BucketState {
   int shard = 0;
   int shard_count = 1;
   TimePoint last_refill{};
+  // Ordered by limit name.
   std::vector<BucketLimitState> limits{};
   // Epoch seconds after which the bucket expires; nullopt when it never expires.
   std::optional<std::int64_t> ttl_epoch_seconds;

@@ -7,6 +7,9 @@
 
 #include "zae/errors.h"
 
+#include "aws/aws_config.h"
+#include "dynamodb/dynamodb_connection.h"
+#include "dynamodb/dynamodb_store.h"
 #include "sqlite/sqlite_store.h"
 #include "store/store_uri.h"
 
@@ -29,6 +32,22 @@ std::unique_ptr<Store> open_sqlite(const SqliteStoreUri& uri, const StoreOptions
   return sqlite::SqliteStore::open(sqlite_options);
 }
 
+// spec/behavior.md §10.2 (Repository.open): auto-provision, version check, namespace.
+std::unique_ptr<Store> open_dynamodb(const DynamoDbStoreUri& uri, const StoreOptions& options) {
+  dynamodb::DynamoDbConnectionOptions connection_options;
+  if (options.clock != nullptr) {
+    const Clock* clock = options.clock;
+    connection_options.provision.now_seconds = [clock] { return epoch_ms(clock->now()) / 1000; };
+  }
+  std::shared_ptr<dynamodb::DynamoDbConnection> connection = dynamodb::DynamoDbConnection::create(
+      uri, aws::process_environment(), std::move(connection_options));
+  dynamodb::OpenedNamespace opened = connection->open(uri.table_name, options.namespace_name);
+  return std::make_unique<dynamodb::DynamoDbStore>(
+      std::move(connection), std::move(opened),
+      dynamodb::DynamoDbStoreOptions{.bucket_ttl_multiplier = options.bucket_ttl_multiplier,
+                                     .clock = options.clock});
+}
+
 }  // namespace
 
 std::unique_ptr<Store> open_store(std::string_view uri, const StoreOptions& options) {
@@ -36,9 +55,7 @@ std::unique_ptr<Store> open_store(std::string_view uri, const StoreOptions& opti
   if (const auto* sqlite_uri = std::get_if<SqliteStoreUri>(&parsed)) {
     return open_sqlite(*sqlite_uri, options);
   }
-  // The DynamoDB backend (a later issue) plugs in here; its URIs already parse.
-  throw InfrastructureError("DynamoDB stores are not available in this build yet: cannot open '" +
-                            std::string(uri) + "'");
+  return open_dynamodb(std::get<DynamoDbStoreUri>(parsed), options);
 }
 
 std::string default_store_uri() {
@@ -69,6 +86,6 @@ std::string default_store_uri() {
   return uri;
 }
 
-std::vector<std::string> available_store_schemes() { return {"sqlite"}; }
+std::vector<std::string> available_store_schemes() { return {"sqlite", "dynamodb"}; }
 
 }  // namespace zae

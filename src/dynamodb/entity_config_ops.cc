@@ -183,6 +183,92 @@ std::vector<Entity> EntityConfigOps::get_children(const std::string& parent_id) 
   });
 }
 
+std::size_t EntityConfigOps::delete_entity(const std::string& entity_id,
+                                           const std::optional<std::string>& principal,
+                                           TimePoint now) {
+  validate_identifier(entity_id, "entity_id");
+  validate_principal(principal);
+  const std::size_t deleted = with_zae_errors("delete entity '" + entity_id + "'", [&] {
+    // EN-9: the entity's partition (META, configs, usage snapshots) and, through GSI3, every
+    // bucket of the entity. Every page of both (the original reads one; OQ-17).
+    const std::string pk = entity_pk(ns_, entity_id);
+    const auto partition = client_.query_all(
+        {.table_name = table_,
+         .key_condition_expression = "PK = :pk",
+         .projection_expression = "PK, SK",
+         .expression_attribute_values = {{":pk", AttributeValue::of_string(pk)}}});
+    const auto buckets = client_.query_all(
+        {.table_name = table_,
+         .index_name = "GSI3",
+         .key_condition_expression = "GSI3PK = :pk AND begins_with(GSI3SK, :bucket)",
+         .expression_attribute_values = {
+             {":pk", AttributeValue::of_string(pk)},
+             {":bucket", AttributeValue::of_string(std::string(kBucketPrefix))}}});
+    std::vector<aws::WriteRequest> deletes;
+    std::vector<std::string> config_resources;
+    const auto key_of = [](const AttributeMap& item) {
+      AttributeMap key;
+      key.set(std::string(kPk), item.at(kPk));
+      key.set(std::string(kSk), item.at(kSk));
+      return key;
+    };
+    const std::string config_prefix = entity_config_sk("");
+    for (const AttributeMap& item : partition.items) {
+      const std::string& sk = item.at(kSk).as_string();
+      if (sk.starts_with(config_prefix)) {
+        config_resources.push_back(sk.substr(config_prefix.size()));
+      }
+      deletes.push_back(aws::WriteRequest::erase(key_of(item)));
+    }
+    for (const AttributeMap& item : buckets.items) {
+      deletes.push_back(aws::WriteRequest::erase(key_of(item)));
+    }
+    if (deletes.empty()) {
+      return std::size_t{0};
+    }
+    // EN-11 in batches of 25; the client resends unprocessed items (OQ-17).
+    const std::size_t count = deletes.size();
+    const auto result = client_.batch_write_item({.request_items = {{table_, std::move(deletes)}}});
+    if (!result.unprocessed_items.empty()) {
+      throw InfrastructureError("DynamoDB left items of entity '" + entity_id +
+                                    "' undeleted after every resend; run the delete again",
+                                /*transient=*/true);
+    }
+    // OQ-17: the entity-config registry counts the deleted configs no more.
+    const AttributeMap registry_key = entity_config_registry_key(ns_).to_attributes();
+    for (const std::string& resource : config_resources) {
+      client_.update_item(
+          {.table_name = table_,
+           .key = registry_key,
+           .update_expression = "ADD #resource :minus_one",
+           .expression_attribute_names = {{"#resource", resource}},
+           .expression_attribute_values = {{":minus_one", AttributeValue::of_int64(-1)}}});
+      auto cleanup = client_.try_update_item(
+          {.table_name = table_,
+           .key = registry_key,
+           .update_expression = "REMOVE #resource",
+           .condition_expression = "#resource <= :zero",
+           .expression_attribute_names = {{"#resource", resource}},
+           .expression_attribute_values = {{":zero", AttributeValue::of_int64(0)}}});
+      if (!cleanup.is_condition_failure()) {
+        (void)cleanup.value();
+      }
+    }
+    return count;
+  });
+  if (deleted > 0) {
+    // EN-13 (EN-10: nothing deleted, no event).
+    core::JsonWriter details;
+    details.begin_object()
+        .key("records_deleted")
+        .value(static_cast<std::int64_t>(deleted))
+        .end_object();
+    write_audit(entity_id, "entity_deleted", std::nullopt, std::move(details).str(), principal,
+                now);
+  }
+  return deleted;
+}
+
 void EntityConfigOps::set_limits(const std::string& entity_id, const std::string& resource,
                                  const std::vector<Limit>& limits,
                                  const std::optional<std::string>& principal, TimePoint now) {
@@ -492,14 +578,31 @@ std::int64_t EntityConfigOps::audit_retention_days() {
   return days;
 }
 
+std::string EntityConfigOps::next_event_id(std::int64_t now_ms) {
+  std::array<std::uint8_t, 10> randomness =
+      options_.ulid_randomness ? options_.ulid_randomness() : system_ulid_randomness();
+  std::lock_guard lock(ulid_mutex_);
+  if (last_ulid_ms_ && *last_ulid_ms_ == now_ms) {
+    // Monotonic within a millisecond, so events of one process keep their order (AU-2): the
+    // last id's random part plus one.
+    randomness = last_ulid_randomness_;
+    for (auto byte = randomness.rbegin(); byte != randomness.rend(); ++byte) {
+      if (++*byte != 0) {
+        break;
+      }
+    }
+  }
+  last_ulid_ms_ = now_ms;
+  last_ulid_randomness_ = randomness;
+  return core::make_ulid(now_ms, randomness);
+}
+
 void EntityConfigOps::write_audit(std::string entity_id, std::string action,
                                   const std::optional<std::string>& resource,
                                   std::string details_json,
                                   const std::optional<std::string>& principal, TimePoint now) {
   const std::int64_t now_s = now_seconds(now);
-  AuditEvent event{.event_id = core::make_ulid(epoch_ms(now), options_.ulid_randomness
-                                                                  ? options_.ulid_randomness()
-                                                                  : system_ulid_randomness()),
+  AuditEvent event{.event_id = next_event_id(epoch_ms(now)),
                    .timestamp = core::format_utc_seconds(now_s),
                    .action = std::move(action),
                    .entity_id = std::move(entity_id),

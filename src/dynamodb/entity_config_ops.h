@@ -19,7 +19,7 @@
 // Entities, stored limits, registries and audit events of one namespace on the shared table
 // (spec/data-model.md §6.4-§6.9, §6.11; spec/behavior.md §6, §7, §11), written exactly as the
 // Python original writes them. The building blocks of the DynamoDB Store; bucket parameter sync
-// (SL-3, SL-12) and entity deletion are not here.
+// (SL-3, SL-12) is not here.
 //
 // Every method validates its inputs before any I/O (zae/validation.h) and throws the public zae
 // hierarchy only (AWS errors translated by with_zae_errors). Departures from the original,
@@ -55,6 +55,12 @@ class EntityConfigOps {
   Entity create_entity(const CreateEntityRequest& request, TimePoint now);
   // EN-8: eventually consistent read of META.
   std::optional<Entity> get_entity(const std::string& entity_id);
+  // EN-9..EN-13: deletes META, every config, usage snapshot and bucket of the entity (every
+  // page, unprocessed items resent), decrements the entity-config registry for each deleted
+  // config (the original does not; OQ-17), then audits entity_deleted. Returns the number of
+  // items deleted (0: nothing existed, no audit event).
+  std::size_t delete_entity(const std::string& entity_id,
+                            const std::optional<std::string>& principal, TimePoint now);
   // EN-14: children of `parent_id` through GSI1, ascending by id, every page.
   std::vector<Entity> get_children(const std::string& parent_id);
 
@@ -118,6 +124,11 @@ class EntityConfigOps {
   const EntityConfigOpsOptions options_;
   std::mutex mutex_;
   std::optional<std::int64_t> retention_days_;
+  // Audit ids: monotonic within a millisecond.
+  std::string next_event_id(std::int64_t now_ms);
+  std::mutex ulid_mutex_;
+  std::optional<std::int64_t> last_ulid_ms_;
+  std::array<std::uint8_t, 10> last_ulid_randomness_{};
 };
 
 // ---- pure rules, exposed for tests ----------------------------------------------------------

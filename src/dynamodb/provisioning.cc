@@ -233,7 +233,14 @@ ProvisionResult provision_table(aws::DynamoDbClient& client, std::string_view ta
   // spec/data-model.md §1.5, Q28: what CloudFormation sets and CreateTable cannot.
   ensure_time_to_live(client, table_name);
   if (options.table.point_in_time_recovery) {
-    (void)client.update_continuous_backups(table_name, true);
+    try {
+      (void)client.update_continuous_backups(table_name, true);
+    } catch (const aws::ServiceError& e) {
+      // DynamoDB Local has no backups at all; a real endpoint never answers this.
+      if (e.code() != "UnknownOperationException") {
+        throw;
+      }
+    }
   }
   if (options.table.deletion_protection) {
     set_deletion_protection(client, table_name, DeletionProtection::kEnabled);

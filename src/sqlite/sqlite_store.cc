@@ -24,6 +24,7 @@
 #include "sqlite/codec.h"
 #include "sqlite/connection.h"
 #include "sqlite/schema.h"
+#include "store/request_checks.h"
 
 namespace zae::sqlite {
 namespace {
@@ -144,8 +145,6 @@ constexpr std::string_view kSystemAuditId = "$SYSTEM";
 constexpr std::string_view kResourceAuditPrefix = "$RESOURCE:";
 constexpr std::int64_t kDefaultAuditRetentionDays = 90;  // AU-4
 constexpr std::int64_t kSecondsPerDay = 86'400;
-// Whole-token amounts are stored in millitokens; larger ones would overflow.
-constexpr std::int64_t kMaxAmount = std::numeric_limits<std::int64_t>::max() / kMilli;
 
 std::int64_t epoch_seconds(std::int64_t now_ms) { return core::floor_div(now_ms, kMilli); }
 
@@ -155,29 +154,11 @@ std::string utc_timestamp(TimePoint now) {
 
 // ---- validation (before any I/O; OQ-11, OQ-27) --------------------------------------------------
 
-void check_principal(const std::optional<std::string>& principal) {
-  // AU-3: ARNs come from AWS and are taken as they are; anything else is an identifier.
-  if (principal && !principal->starts_with("arn:")) {
-    validate_identifier(*principal, "principal");
-  }
-}
-
 void check_resource(const std::string& resource, bool allow_default) {
   if (allow_default && resource == kDefaultResource) {
     return;
   }
   validate_resource(resource, "resource");
-}
-
-void check_unique_names(std::span<const Limit> limits) {
-  for (std::size_t i = 0; i < limits.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (limits[i].name() == limits[j].name()) {
-        throw ValidationError("limits", limits[i].name(),
-                              "limit '" + limits[i].name() + "' is given twice");
-      }
-    }
-  }
 }
 
 void check_audit_entity(const std::string& entity_id) {
@@ -189,61 +170,6 @@ void check_audit_entity(const std::string& entity_id) {
     return;
   }
   validate_identifier(entity_id, "entity_id");
-}
-
-// Validates everything consume() takes from the caller; the limiter validates too, but a Store
-// is a public interface and a bad amount must never reach the arithmetic.
-void check_consume_request(const ConsumeRequest& request) {
-  validate_identifier(request.target.entity_id, "entity_id");
-  validate_resource(request.target.resource, "resource");
-  check_unique_names(request.target.limits);
-  if (request.parent) {
-    validate_identifier(request.parent->entity_id, "parent_id");
-    validate_resource(request.parent->resource, "resource");
-    check_unique_names(request.parent->limits);
-  }
-  const auto is_resolved = [&](const std::string& name) {
-    const auto has = [&](const ConsumeTarget& target) {
-      return std::any_of(target.limits.begin(), target.limits.end(),
-                         [&](const Limit& limit) { return limit.name() == name; });
-    };
-    return has(request.target) || (request.parent && has(*request.parent));
-  };
-  for (std::size_t i = 0; i < request.amounts.size(); ++i) {
-    const auto& [name, amount] = request.amounts[i];
-    for (std::size_t j = 0; j < i; ++j) {
-      if (request.amounts[j].first == name) {
-        throw ValidationError("consume", name, "limit '" + name + "' is given twice");
-      }
-    }
-    if (amount < 0) {
-      throw ValidationError(
-          "consume", name, "amount for '" + name + "' must be >= 0, got " + std::to_string(amount));
-    }
-    if (amount > kMaxAmount) {
-      throw ValidationError("consume", name, "amount for '" + name + "' is too large");
-    }
-    // OQ-12: a name that no resolved limit carries would be silently ignored by the original's
-    // slow path; here it is an error, so typos cannot bypass a limit.
-    if (!is_resolved(name)) {
-      std::string reason = "no limit named '" + name + "' is configured for entity '" +
-                           request.target.entity_id + "' and resource '" + request.target.resource +
-                           "'";
-      if (request.parent) {
-        reason += " or its parent '" + request.parent->entity_id + "'";
-      }
-      throw ValidationError("consume", name, std::move(reason));
-    }
-  }
-}
-
-std::int64_t amount_of(const Amounts& amounts, const std::string& name) {
-  for (const auto& [amount_name, amount] : amounts) {
-    if (amount_name == name) {
-      return amount;
-    }
-  }
-  return 0;
 }
 
 // ---- JSON details (spec/data-model.md §6.11) ----------------------------------------------------
@@ -449,6 +375,11 @@ BucketState to_bucket_state(const Connection& connection, std::string entity_id,
                                             .tokens_milli = limit.tokens_milli,
                                             .total_consumed_milli = limit.total_consumed_milli});
   }
+  // The Store contract orders limits by name, whatever the storage order.
+  std::sort(state.limits.begin(), state.limits.end(),
+            [](const BucketLimitState& a, const BucketLimitState& b) {
+              return a.limit.name() < b.limit.name();
+            });
   return state;
 }
 
@@ -696,7 +627,7 @@ bool SqliteStore::is_available() noexcept {
 // ---- buckets ----------------------------------------------------------------------------------
 
 ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
-  check_consume_request(request);
+  detail::validate_consume_request(request);
   const std::int64_t now_ms = epoch_ms(request.now);
   ConsumeResult result;
 
@@ -749,7 +680,7 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
     reconcile(bucket, target.limits);
     for (const Limit& limit : target.limits) {
       StoredLimit& stored = *find_limit(bucket, limit.name());
-      const std::int64_t amount = amount_of(request.amounts, limit.name());
+      const std::int64_t amount = detail::amount_of(request.amounts, limit.name());
       // Every stored limit is already refilled to bucket.rf >= now, so try_consume adds
       // nothing more: one refill per decision.
       const core::ConsumeDecision decision = core::try_consume(
@@ -913,7 +844,7 @@ Entity SqliteStore::create_entity(const CreateEntityRequest& request, TimePoint 
   if (request.parent_id) {
     validate_identifier(*request.parent_id, "parent_id");
   }
-  check_principal(request.principal);
+  detail::check_principal(request.principal);
 
   Entity entity{.id = request.entity_id,
                 .name = request.name.empty() ? request.entity_id : request.name,  // EN-2
@@ -971,7 +902,7 @@ std::optional<Entity> SqliteStore::get_entity(const std::string& entity_id) {
 std::size_t SqliteStore::delete_entity(const std::string& entity_id,
                                        const std::optional<std::string>& principal, TimePoint now) {
   validate_identifier(entity_id, "entity_id");
-  check_principal(principal);
+  detail::check_principal(principal);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   // EN-9, OQ-17: the entity, every configuration and every bucket, all in one transaction.
@@ -1016,8 +947,8 @@ void SqliteStore::set_limits(const std::string& entity_id, const std::string& re
                              const std::optional<std::string>& principal, TimePoint now) {
   validate_identifier(entity_id, "entity_id");
   check_resource(resource, /*allow_default=*/true);
-  check_unique_names(limits);
-  check_principal(principal);
+  detail::check_unique_limit_names(limits);
+  detail::check_principal(principal);
   const std::int64_t now_ms = epoch_ms(now);
 
   auto connection = pool_->acquire();
@@ -1061,7 +992,7 @@ bool SqliteStore::delete_limits(const std::string& entity_id, const std::string&
                                 const std::optional<std::string>& principal, TimePoint now) {
   validate_identifier(entity_id, "entity_id");
   check_resource(resource, /*allow_default=*/true);
-  check_principal(principal);
+  detail::check_principal(principal);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   Statement(*connection, kDeleteEntityConfig)
@@ -1088,8 +1019,8 @@ void SqliteStore::set_resource_defaults(const std::string& resource,
                                         const std::optional<std::string>& principal,
                                         TimePoint now) {
   validate_resource(resource, "resource");
-  check_unique_names(limits);
-  check_principal(principal);
+  detail::check_unique_limit_names(limits);
+  detail::check_principal(principal);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   Statement(*connection, kUpsertResourceConfig)
@@ -1119,7 +1050,7 @@ void SqliteStore::delete_resource_defaults(const std::string& resource,
                                            const std::optional<std::string>& principal,
                                            TimePoint now) {
   validate_resource(resource, "resource");
-  check_principal(principal);
+  detail::check_principal(principal);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   Statement(*connection, kDeleteResourceConfig).bind(1, namespace_id_).bind(2, resource).run();
@@ -1143,8 +1074,8 @@ std::vector<std::string> SqliteStore::list_resources_with_defaults() {
 
 void SqliteStore::set_system_defaults(const SystemDefaults& defaults,
                                       const std::optional<std::string>& principal, TimePoint now) {
-  check_unique_names(defaults.limits);
-  check_principal(principal);
+  detail::check_unique_limit_names(defaults.limits);
+  detail::check_principal(principal);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   Statement upsert(*connection, kUpsertSystemConfig);
@@ -1211,7 +1142,7 @@ SystemDefaults SqliteStore::get_system_defaults() {
 
 void SqliteStore::delete_system_defaults(const std::optional<std::string>& principal,
                                          TimePoint now) {
-  check_principal(principal);
+  detail::check_principal(principal);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   // SL-19: the audit event names what was deleted. Other system settings are kept (OQ-15).

@@ -45,7 +45,13 @@ TempDirectory& temp_directory() {
 
 std::string dynamodb_endpoint() {
   const char* endpoint = std::getenv("ZAE_TEST_DYNAMODB_ENDPOINT");
-  return endpoint != nullptr ? endpoint : "";
+  if (endpoint == nullptr) {
+    return "";
+  }
+  // DynamoDB Local accepts any credentials; the default chain needs some to sign with.
+  setenv("AWS_ACCESS_KEY_ID", "local", /*overwrite=*/0);
+  setenv("AWS_SECRET_ACCESS_KEY", "local", /*overwrite=*/0);
+  return endpoint;
 }
 
 }  // namespace

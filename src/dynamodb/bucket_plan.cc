@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: MIT
+#include "dynamodb/bucket_plan.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "dynamodb/keys.h"
+#include "store/request_checks.h"
+
+namespace zae::dynamodb {
+namespace {
+
+using aws::AttributeValue;
+using core::kMilli;
+
+__extension__ typedef __int128 Int128;
+
+// Refill owed so far is bounded far below this, yet the sums below must not overflow.
+constexpr std::int64_t kMaxAdd = std::int64_t{1} << 61;
+
+std::int64_t epoch_seconds(std::int64_t now_ms) { return core::floor_div(now_ms, kMilli); }
+
+// floor(elapsed·ra/rp) in 128 bits (spec/data-model.md §8.2); 0 for parameters that cannot
+// refill (a foreign item may lack ra/rp, which then read as 0).
+std::int64_t refill_add(std::int64_t rf, std::int64_t now_ms, const core::BucketParams& params) {
+  const Int128 elapsed = static_cast<Int128>(now_ms) - rf;
+  if (elapsed <= 0 || params.refill_amount_milli <= 0 || params.refill_period_ms <= 0) {
+    return 0;
+  }
+  const Int128 add = elapsed * params.refill_amount_milli / params.refill_period_ms;
+  return static_cast<std::int64_t>(std::min<Int128>(add, kMaxAdd));
+}
+
+core::BucketParams params_of(const BucketLimitFields& fields) {
+  return {fields.capacity_milli, fields.refill_amount_milli, fields.refill_period_ms};
+}
+
+// Placeholders of one expression: "#aN" per attribute name (reused), ":vN" per value.
+class Placeholders {
+ public:
+  std::string name(std::string_view attribute) {
+    for (const auto& [placeholder, existing] : names_) {
+      if (existing == attribute) {
+        return placeholder;
+      }
+    }
+    std::string placeholder = "#a" + std::to_string(names_.size());
+    names_.emplace_back(placeholder, std::string(attribute));
+    return placeholder;
+  }
+  std::string value(AttributeValue value) {
+    std::string placeholder = ":v" + std::to_string(count_++);
+    values_.set(placeholder, std::move(value));
+    return placeholder;
+  }
+  std::string number(std::int64_t value) { return this->value(AttributeValue::of_int64(value)); }
+
+  aws::ExpressionNames take_names() { return std::move(names_); }
+  aws::ExpressionValues take_values() { return std::move(values_); }
+
+ private:
+  aws::ExpressionNames names_;
+  aws::ExpressionValues values_;
+  int count_ = 0;
+};
+
+// Clauses of an UpdateExpression and the terms of a ConditionExpression.
+struct Clauses {
+  std::vector<std::string> set;
+  std::vector<std::string> add;
+  std::vector<std::string> remove;
+  std::vector<std::string> conditions;
+
+  std::string update() const {
+    std::string out;
+    const auto clause = [&out](std::string_view keyword, const std::vector<std::string>& parts) {
+      if (parts.empty()) {
+        return;
+      }
+      if (!out.empty()) {
+        out += ' ';
+      }
+      out += keyword;
+      out += ' ';
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) {
+          out += ", ";
+        }
+        out += parts[i];
+      }
+    };
+    clause("SET", set);
+    clause("ADD", add);
+    clause("REMOVE", remove);
+    return out;
+  }
+  std::string condition() const {
+    std::string out;
+    for (const std::string& term : conditions) {
+      if (!out.empty()) {
+        out += " AND ";
+      }
+      out += term;
+    }
+    return out;
+  }
+};
+
+std::string attr(Placeholders& p, std::string_view limit, std::string_view field) {
+  return p.name(bucket_attribute(limit, field));
+}
+
+void add_params(Clauses& c, Placeholders& p, const PlannedLimit& limit) {
+  c.set.push_back(attr(p, limit.name, "cp") + " = " + p.number(limit.params.capacity_milli));
+  c.set.push_back(attr(p, limit.name, "ra") + " = " + p.number(limit.params.refill_amount_milli));
+  c.set.push_back(attr(p, limit.name, "rp") + " = " + p.number(limit.params.refill_period_ms));
+}
+
+void add_ttl(Clauses& c, Placeholders& p, const TtlPolicy& ttl) {
+  switch (ttl.action) {
+    case TtlPolicy::Action::kKeep:
+      return;
+    case TtlPolicy::Action::kSet:
+      c.set.push_back(p.name("ttl") + " = " + p.number(ttl.value));
+      return;
+    case TtlPolicy::Action::kClear:
+      c.remove.push_back(p.name("ttl"));
+      return;
+  }
+}
+
+// The item must exist unexpired with rf exactly as planned (spec/data-model.md §7.1 row 3).
+void add_lock(Clauses& c, Placeholders& p, const ItemPlan& item) {
+  const std::string rf = p.name("rf");
+  const std::int64_t read_rf = item.read ? item.read->refill_ms : 0;
+  if (read_rf == 0) {
+    // A partial item (Q19) has no rf at all; it decodes as 0.
+    c.conditions.push_back("(attribute_not_exists(" + rf + ") OR " + rf + " = " + p.number(0) +
+                           ") AND attribute_exists(PK)");
+  } else {
+    c.conditions.push_back(rf + " = " + p.number(read_rf));
+  }
+  const std::string ttl = p.name("ttl");
+  c.conditions.push_back("(attribute_not_exists(" + ttl + ") OR " + ttl + " > " +
+                         p.number(epoch_seconds(item.now_ms)) + ")");
+}
+
+void add_hierarchy(Clauses& c, Placeholders& p, const HierarchyRule& rule) {
+  if (rule.mode == HierarchyRule::Mode::kIgnore) {
+    return;  // DynamoDB refuses placeholders an expression does not use
+  }
+  const std::string cascade = p.name("cascade");
+  const std::string parent = p.name("parent_id");
+  switch (rule.mode) {
+    case HierarchyRule::Mode::kIgnore:
+      return;
+    case HierarchyRule::Mode::kRequire:
+      if (rule.hierarchy.cascade && rule.hierarchy.parent_id) {
+        c.conditions.push_back(cascade + " = " + p.value(AttributeValue::of_bool(true)) + " AND " +
+                               parent + " = " +
+                               p.value(AttributeValue::of_string(*rule.hierarchy.parent_id)));
+      } else {
+        c.conditions.push_back("(attribute_not_exists(" + cascade + ") OR " + cascade + " = " +
+                               p.value(AttributeValue::of_bool(false)) +
+                               " OR attribute_not_exists(" + parent + "))");
+      }
+      return;
+    case HierarchyRule::Mode::kSet:
+      c.set.push_back(cascade + " = " + p.value(AttributeValue::of_bool(rule.hierarchy.cascade)));
+      if (rule.hierarchy.parent_id) {
+        c.set.push_back(parent + " = " +
+                        p.value(AttributeValue::of_string(*rule.hierarchy.parent_id)));
+      } else {
+        c.remove.push_back(parent);  // spec/data-model.md §6.10: omitted, not NULL
+      }
+      return;
+  }
+}
+
+aws::UpdateItemRequest update_request(const WriteContext& context, const ItemPlan& item, Clauses& c,
+                                      Placeholders& p) {
+  return aws::UpdateItemRequest{
+      .table_name = std::string(context.table),
+      .key = bucket_key(context.ns, item.entity_id, item.resource, 0).to_attributes(),
+      .update_expression = c.update(),
+      .condition_expression = c.condition(),
+      .expression_attribute_names = p.take_names(),
+      .expression_attribute_values = p.take_values(),
+      .return_values = aws::ReturnValues::kAllNew,
+      .return_values_on_condition_check_failure = aws::ReturnValuesOnConditionCheckFailure::kAllOld,
+  };
+}
+
+}  // namespace
+
+PlannedLimit* ItemPlan::find(std::string_view name) {
+  for (PlannedLimit& limit : limits) {
+    if (limit.name == name) {
+      return &limit;
+    }
+  }
+  return nullptr;
+}
+
+const PlannedLimit* ItemPlan::find(std::string_view name) const {
+  return const_cast<ItemPlan*>(this)->find(name);
+}
+
+ItemPlan plan_item(std::string entity_id, std::string resource,
+                   const std::optional<BucketItem>& state, std::int64_t now_ms) {
+  ItemPlan item{.entity_id = std::move(entity_id),
+                .resource = std::move(resource),
+                .read = state,
+                .now_ms = now_ms,
+                .new_rf = now_ms,
+                .limits = {}};
+  if (!state || (state->ttl && *state->ttl <= epoch_seconds(now_ms))) {
+    return item;  // spec/data-model.md §9: an expired item counts as absent
+  }
+  item.exists = true;
+  item.new_rf = std::max(state->refill_ms, now_ms);
+  const auto add = [&](const BucketLimitFields& fields, bool hidden) {
+    PlannedLimit limit{.name = fields.name,
+                       .present = true,
+                       .hidden = hidden,
+                       .stored = params_of(fields),
+                       .params = params_of(fields),
+                       .tokens_read = fields.tokens_milli,
+                       .tc_read = fields.total_consumed_milli};
+    limit.add = refill_add(state->refill_ms, now_ms, limit.stored);
+    limit.tokens = limit.tokens_read;
+    if (limit.add > 0) {
+      // B-4, B-5: the cap applies only when something is added, and may lower a balance.
+      limit.ceiling = limit.stored.capacity_milli;
+      limit.tokens = std::min(limit.ceiling, limit.tokens_read + limit.add);
+    }
+    item.limits.push_back(std::move(limit));
+  };
+  item.limits.reserve(state->limits.size() + 2);
+  for (const BucketLimitFields& fields : state->limits) {
+    add(fields, false);
+  }
+  if (state->wcu) {
+    add(*state->wcu, true);
+  }
+  return item;
+}
+
+namespace {
+
+// Reconciles one resolved limit into the plan; returns it.
+PlannedLimit& reconcile(ItemPlan& item, const Limit& limit) {
+  const core::BucketParams params = core::BucketParams::from(limit);
+  if (PlannedLimit* existing = item.find(limit.name())) {
+    if (existing->params != params) {
+      existing->params = params;
+      existing->params_changed = true;
+      existing->ceiling = std::min(existing->ceiling, params.capacity_milli);
+      existing->tokens = std::min(existing->tokens, params.capacity_milli);
+    }
+    return *existing;
+  }
+  item.limits.push_back(
+      PlannedLimit{.name = limit.name(),
+                   .params = params,
+                   .tokens = core::full_bucket(params, item.now_ms).tokens_milli});
+  return item.limits.back();
+}
+
+}  // namespace
+
+bool plan_side(ItemPlan& item, const ConsumeTarget& side, const Amounts& amounts,
+               std::vector<LimitStatus>& statuses, std::vector<ConsumedEntry>& entries) {
+  bool admitted = true;
+  for (const Limit& limit : side.limits) {
+    PlannedLimit& planned = reconcile(item, limit);
+    planned.enforced = true;
+    const std::int64_t amount = detail::amount_of(amounts, limit.name());
+    const std::int64_t need = amount * kMilli;
+    const bool enough = planned.tokens >= need;
+    statuses.push_back(LimitStatus{
+        .entity_id = side.entity_id,
+        .resource = side.resource,
+        .limit_name = limit.name(),
+        .limit = limit,
+        .available = core::floor_div(planned.tokens, kMilli),
+        .requested = amount,
+        .exceeded = !enough,
+        .retry_after = std::chrono::milliseconds(
+            enough ? 0 : core::retry_after_ms(need - planned.tokens, planned.params)),
+    });
+    if (!enough) {
+      admitted = false;
+      continue;
+    }
+    planned.tokens -= need;
+    planned.consumed += need;
+    entries.push_back(ConsumedEntry{.entity_id = side.entity_id,
+                                    .resource = side.resource,
+                                    .shard = 0,
+                                    .limit = limit,
+                                    .consumed = amount,
+                                    .tokens_milli = planned.tokens});
+  }
+  return admitted;
+}
+
+bool plan_deltas(ItemPlan& item,
+                 const std::vector<std::pair<std::string, std::int64_t>>& deltas_milli) {
+  bool changed = false;
+  for (const auto& [name, delta] : deltas_milli) {
+    PlannedLimit* limit = item.find(name);
+    if (limit == nullptr || !limit->present || limit->hidden || delta == 0) {
+      continue;  // OQ-22: never a partial limit
+    }
+    const std::int64_t before = limit->tokens;
+    std::int64_t after = static_cast<std::int64_t>(
+        std::clamp<Int128>(static_cast<Int128>(before) - delta, INT64_MIN, INT64_MAX));
+    if (delta < 0) {
+      // OQ-36: a refund never lifts a balance above capacity (nor one already above it).
+      after = std::min(after, std::max(before, limit->params.capacity_milli));
+    }
+    limit->tokens = after;
+    limit->consumed += delta;
+    changed = true;
+  }
+  return changed;
+}
+
+void plan_sync(ItemPlan& item, const std::vector<Limit>& limits) {
+  for (const Limit& limit : limits) {
+    reconcile(item, limit);
+  }
+}
+
+WriteKind choose_write(const ItemPlan& item) {
+  if (!item.exists) {
+    return WriteKind::kCreate;
+  }
+  bool wcu_ok = false;
+  for (const PlannedLimit& limit : item.limits) {
+    if (!limit.present || limit.params_changed) {
+      return WriteKind::kRefill;
+    }
+    if (limit.hidden) {
+      wcu_ok = limit.tokens_read >= kWcuPerWriteMilli;
+      continue;
+    }
+    // Charging at rf instead of now is exact only while the refill is not capped.
+    if (limit.consumed > 0 && limit.ceiling != kNoCeiling &&
+        limit.tokens_read > limit.ceiling - limit.add) {
+      return WriteKind::kRefill;
+    }
+  }
+  return wcu_ok ? WriteKind::kConsume : WriteKind::kRefill;
+}
+
+TtlPolicy consume_ttl(const ConsumeTarget& target, int multiplier, std::int64_t now_ms) {
+  if (target.source == LimitSource::kEntity) {
+    return {TtlPolicy::Action::kClear};  // custom config persists (RES-6)
+  }
+  if (multiplier <= 0) {
+    return {TtlPolicy::Action::kKeep};
+  }
+  const std::int64_t ttl_s = core::ttl_seconds(target.limits, multiplier);
+  if (ttl_s == 0) {
+    return {TtlPolicy::Action::kClear};  // OQ-24: a zero TTL means "no TTL"
+  }
+  return {TtlPolicy::Action::kSet, epoch_seconds(now_ms) + ttl_s};
+}
+
+bool hierarchy_matches(const BucketItem& item, const HierarchyRule& rule) {
+  if (rule.mode != HierarchyRule::Mode::kRequire) {
+    return true;
+  }
+  const bool cascades = item.cascade && item.parent_id.has_value();
+  if (!rule.hierarchy.cascade || !rule.hierarchy.parent_id) {
+    return !cascades;
+  }
+  return cascades && item.parent_id == rule.hierarchy.parent_id;
+}
+
+BucketItem created_item(const ItemPlan& item, const TtlPolicy& ttl,
+                        const BucketHierarchy& hierarchy) {
+  BucketItem created{.entity_id = item.entity_id,
+                     .resource = item.resource,
+                     .shard = 0,
+                     .refill_ms = item.now_ms,
+                     .limits = {},
+                     .wcu = full_wcu_fields(),
+                     .cascade = hierarchy.cascade,
+                     .parent_id = hierarchy.parent_id,
+                     .shard_count = 1,
+                     .ttl = std::nullopt};
+  for (const PlannedLimit& limit : item.limits) {
+    if (limit.hidden) {
+      continue;
+    }
+    created.limits.push_back(
+        BucketLimitFields{.name = limit.name,
+                          .tokens_milli = limit.tokens,
+                          .capacity_milli = limit.params.capacity_milli,
+                          .refill_amount_milli = limit.params.refill_amount_milli,
+                          .refill_period_ms = limit.params.refill_period_ms,
+                          .total_consumed_milli = limit.consumed});
+  }
+  if (ttl.action == TtlPolicy::Action::kSet) {
+    created.ttl = ttl.value;
+  }
+  return created;
+}
+
+aws::PutItemRequest create_request(const WriteContext& context, const ItemPlan& item,
+                                   const BucketHierarchy& hierarchy) {
+  // An expired item that DynamoDB has not removed yet is replaced like a missing one.
+  aws::ExpressionValues values;
+  values.set(":now", AttributeValue::of_int64(epoch_seconds(item.now_ms)));
+  return aws::PutItemRequest{
+      .table_name = std::string(context.table),
+      .item = encode_bucket(context.ns, created_item(item, context.ttl, hierarchy)),
+      .condition_expression = "attribute_not_exists(PK) OR #ttl <= :now",
+      .expression_attribute_names = {{"#ttl", "ttl"}},
+      .expression_attribute_values = std::move(values),
+      .return_values_on_condition_check_failure = aws::ReturnValuesOnConditionCheckFailure::kAllOld,
+  };
+}
+
+aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPlan& item) {
+  Clauses c;
+  Placeholders p;
+  add_ttl(c, p, context.ttl);
+  add_lock(c, p, item);
+  for (const PlannedLimit& limit : item.limits) {
+    if (limit.hidden) {
+      // spec/data-model.md §6.10: every speculative write takes one WCU.
+      const std::string tk = attr(p, limit.name, "tk");
+      c.add.push_back(tk + " " + p.number(-kWcuPerWriteMilli));
+      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(kWcuPerWriteMilli));
+      c.conditions.push_back(tk + " >= " + p.number(kWcuPerWriteMilli));
+      continue;
+    }
+    if (!limit.enforced) {
+      continue;
+    }
+    const std::string tk = attr(p, limit.name, "tk");
+    if (limit.consumed > 0) {
+      c.add.push_back(tk + " " + p.number(-limit.consumed));
+      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+    }
+    // Enough with the refill owed (a limit in debt blocks even when nothing is asked of it)...
+    c.conditions.push_back(tk + " >= " + p.number(limit.consumed - limit.add));
+    // ... and that refill not capped, so charging at rf is charging at now.
+    if (limit.consumed > 0 && limit.ceiling != kNoCeiling) {
+      c.conditions.push_back(tk + " <= " + p.number(limit.ceiling - limit.add));
+    }
+    c.conditions.push_back(attr(p, limit.name, "cp") + " = " +
+                           p.number(limit.params.capacity_milli));
+    c.conditions.push_back(attr(p, limit.name, "ra") + " = " +
+                           p.number(limit.params.refill_amount_milli));
+    c.conditions.push_back(attr(p, limit.name, "rp") + " = " +
+                           p.number(limit.params.refill_period_ms));
+  }
+  add_hierarchy(c, p, context.hierarchy);
+  return update_request(context, item, c, p);
+}
+
+aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPlan& item) {
+  Clauses c;
+  Placeholders p;
+  c.set.push_back(p.name("rf") + " = " + p.number(item.new_rf));
+  add_ttl(c, p, context.ttl);
+  add_lock(c, p, item);
+  for (const PlannedLimit& limit : item.limits) {
+    const auto tk = [&] { return attr(p, limit.name, "tk"); };  // only where used
+    if (!limit.present) {
+      // New to the item: full, minus what this request takes (OQ-10).
+      c.set.push_back(tk() + " = " + p.number(limit.tokens));
+      add_params(c, p, limit);
+      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+      continue;
+    }
+    if (limit.params_changed) {
+      add_params(c, p, limit);
+    }
+    const bool capped =
+        limit.ceiling != kNoCeiling && limit.tokens_read > limit.ceiling - limit.add;
+    if (capped) {
+      // Whatever others added meanwhile, the balance is at the cap: set it.
+      c.set.push_back(tk() + " = " + p.number(limit.ceiling - limit.consumed));
+      c.conditions.push_back(tk() + " >= " + p.number(limit.ceiling - limit.add));
+    } else {
+      const std::int64_t delta = limit.add - limit.consumed;
+      if (delta != 0) {
+        c.add.push_back(tk() + " " + p.number(delta));
+      }
+      if (limit.ceiling != kNoCeiling) {
+        c.conditions.push_back(tk() + " <= " + p.number(limit.ceiling - limit.add));
+      }
+      if (limit.enforced) {
+        c.conditions.push_back(tk() + " >= " + p.number(limit.consumed - limit.add));
+      }
+    }
+    if (limit.consumed > 0) {
+      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+    }
+  }
+  add_hierarchy(c, p, context.hierarchy);
+  return update_request(context, item, c, p);
+}
+
+aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPlan& item) {
+  Clauses c;
+  Placeholders p;
+  c.set.push_back(p.name("rf") + " = " + p.number(item.new_rf));
+  add_ttl(c, p, context.ttl);
+  add_lock(c, p, item);
+  for (const PlannedLimit& limit : item.limits) {
+    const std::string tk = attr(p, limit.name, "tk");
+    c.set.push_back(tk + " = " + p.number(limit.tokens));
+    if (!limit.present) {
+      add_params(c, p, limit);
+      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(0));
+      continue;
+    }
+    c.conditions.push_back(tk + " = " + p.number(limit.tokens_read));
+    if (limit.params_changed) {
+      add_params(c, p, limit);
+    }
+    if (limit.consumed != 0) {
+      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+    }
+  }
+  add_hierarchy(c, p, context.hierarchy);
+  return update_request(context, item, c, p);
+}
+
+std::optional<aws::UpdateItemRequest> compensation_request(std::string_view table,
+                                                           std::string_view ns,
+                                                           const ItemPlan& item) {
+  Clauses c;
+  Placeholders p;
+  for (const PlannedLimit& limit : item.limits) {
+    if (limit.hidden || limit.consumed <= 0) {
+      continue;
+    }
+    c.add.push_back(attr(p, limit.name, "tk") + " " + p.number(limit.consumed));
+    c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(-limit.consumed));
+  }
+  if (c.add.empty()) {
+    return std::nullopt;
+  }
+  // Never upsert a partial item (Q19) when the bucket vanished meanwhile.
+  c.conditions.push_back("attribute_exists(PK)");
+  const WriteContext context{.table = table, .ns = ns};
+  aws::UpdateItemRequest request = update_request(context, item, c, p);
+  request.return_values = aws::ReturnValues::kNone;
+  request.return_values_on_condition_check_failure =
+      aws::ReturnValuesOnConditionCheckFailure::kNone;
+  return request;
+}
+
+std::optional<aws::UpdateItemRequest> adjust_request(
+    std::string_view table, std::string_view ns, const ItemPlan& item,
+    const std::vector<std::pair<std::string, std::int64_t>>& deltas_milli) {
+  Clauses c;
+  Placeholders p;
+  for (const auto& [name, delta] : deltas_milli) {
+    const PlannedLimit* limit = item.find(name);
+    if (limit == nullptr || !limit->present || limit->hidden || delta == 0) {
+      continue;
+    }
+    c.add.push_back(attr(p, name, "tk") + " " + p.number(-delta));
+    c.add.push_back(attr(p, name, "tc") + " " + p.number(delta));
+  }
+  if (c.add.empty()) {
+    return std::nullopt;
+  }
+  const std::string ttl = p.name("ttl");
+  c.conditions.push_back("attribute_exists(PK)");
+  c.conditions.push_back("(attribute_not_exists(" + ttl + ") OR " + ttl + " > " +
+                         p.number(epoch_seconds(item.now_ms)) + ")");
+  const WriteContext context{.table = table, .ns = ns};
+  aws::UpdateItemRequest request = update_request(context, item, c, p);
+  request.return_values = aws::ReturnValues::kNone;
+  return request;
+}
+
+}  // namespace zae::dynamodb

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zae/store.h"
+
+#include "aws/dynamodb_client.h"
+#include "core/bucket.h"
+#include "dynamodb/items.h"
+
+// How a consume (or an adjustment) changes one bucket item, and the DynamoDB writes that make
+// the change (spec/data-model.md §7.1). Pure: no I/O, every time is a parameter.
+//
+// The stored form is lazy: an item holds (tk, rf) and the balance at `now` is
+// min(cp, tk + add(now − rf)). The original's speculative write (row 2) ADDs −a without moving
+// rf, which silently charges the consumption at rf instead of now: when the bucket would have
+// been capped at now (an idle, full bucket), the refill the cap should have thrown away is
+// credited later, so right after an idle period up to twice the capacity is admitted at once.
+// The writes here never do that:
+//
+// - kConsume (the warm path, one UpdateItem): ADD −a without moving rf, guarded by rf being
+//   exactly as planned and, for every consumed limit, by tk + add <= the cap (the refill is not
+//   capped, so charging at rf or at now is the same). Refill credit is used, exactly:
+//   tk >= a − add. Writers of this kind never conflict with each other, so a hot bucket takes
+//   one round trip per decision under any concurrency.
+// - kRefill (row 3, extended): SET rf = now with the refill credited per limit, either as ADD
+//   (uncapped, guarded by tk <= cap − add) or as SET tk = cap − a (capped, guarded by
+//   tk >= cap − add), so concurrent ADDs of other writers are never lost and the cap is applied
+//   whatever they did. Also reconciles parameters, adds missing limits full and refreshes the
+//   denormalized hierarchy (OQ-3, OQ-8, OQ-10).
+// - kCreate (row 1): the full item, conditional on absence (or expiry).
+// Every write asks for ALL_OLD on a failed condition, so the next attempt plans from fresh state
+// without another read.
+namespace zae::dynamodb {
+
+inline constexpr std::int64_t kNoCeiling = std::numeric_limits<std::int64_t>::max();
+
+// One limit of one item as a consume or an adjustment sees it. Millitokens, milliseconds.
+struct PlannedLimit {
+  std::string name{};
+  bool present = false;   // stored on the item
+  bool hidden = false;    // the reserved wcu limit
+  bool enforced = false;  // a resolved limit of a side writing this item
+  bool params_changed = false;
+  core::BucketParams stored{};  // as stored (present only)
+  core::BucketParams params{};  // after reconciliation
+  std::int64_t tokens_read = 0;
+  std::optional<std::int64_t> tc_read{};
+  // Refill owed for now − rf by the stored parameters (0 when none or unknown).
+  std::int64_t add = 0;
+  // The cap the refill and reconciliation apply; kNoCeiling when neither applies.
+  std::int64_t ceiling = kNoCeiling;
+  // The balance the write must leave: refilled, clamped, consumed.
+  std::int64_t tokens = 0;
+  // Consumed by this request (kConsume/kRefill/kCreate), or the delta (rewrites).
+  std::int64_t consumed = 0;
+};
+
+// One bucket item (shard 0) of a plan.
+struct ItemPlan {
+  std::string entity_id{};
+  std::string resource{};
+  // Present and not expired. When false the write creates the item.
+  bool exists = false;
+  // The state planned from (when exists, or an expired item a create replaces).
+  std::optional<BucketItem> read{};
+  std::int64_t now_ms = 0;
+  // rf the write sets when it moves rf: never earlier than the stored one (B-1).
+  std::int64_t new_rf = 0;
+  // Stored limits (item order, wcu included), then limits new to the item.
+  std::vector<PlannedLimit> limits{};
+
+  PlannedLimit* find(std::string_view name);
+  const PlannedLimit* find(std::string_view name) const;
+};
+
+// Starts a plan from `state` (nullopt: no item). An item whose ttl <= now_s counts as absent
+// (spec/data-model.md §9).
+ItemPlan plan_item(std::string entity_id, std::string resource,
+                   const std::optional<BucketItem>& state, std::int64_t now_ms);
+
+// Reconciles `side.limits` into `item` (the resolved limits are the truth: a missing limit is
+// added full, changed parameters clamp the balance; OQ-3, OQ-10, OQ-44) and tries to take every
+// amount. Appends one status per limit of the side, and one entry per limit when admitted.
+// Returns whether every limit of the side had enough.
+bool plan_side(ItemPlan& item, const ConsumeTarget& side, const Amounts& amounts,
+               std::vector<LimitStatus>& statuses, std::vector<ConsumedEntry>& entries);
+
+// Applies whole-token-free deltas (millitokens; positive consumes) refill-first, with refunds
+// never lifting a balance above capacity (OQ-36). Limits the item lacks are skipped. Returns
+// whether anything changes.
+bool plan_deltas(ItemPlan& item,
+                 const std::vector<std::pair<std::string, std::int64_t>>& deltas_milli);
+
+// Reconciles the item to `limits` (SL-3): parameters set, balances clamped, new limits full.
+void plan_sync(ItemPlan& item, const std::vector<Limit>& limits);
+
+enum class WriteKind { kCreate, kConsume, kRefill };
+// kCreate without an item; kConsume when nothing needs rf to move; otherwise kRefill.
+WriteKind choose_write(const ItemPlan& item);
+
+// What a write does to the ttl attribute (spec/data-model.md §9).
+struct TtlPolicy {
+  enum class Action { kKeep, kClear, kSet };
+  Action action = Action::kKeep;
+  std::int64_t value = 0;
+};
+TtlPolicy consume_ttl(const ConsumeTarget& target, int multiplier, std::int64_t now_ms);
+
+// The hierarchy copy on a bucket item (spec/data-model.md §6.10, OQ-8).
+struct BucketHierarchy {
+  bool cascade = false;
+  std::optional<std::string> parent_id{};
+  friend bool operator==(const BucketHierarchy&, const BucketHierarchy&) = default;
+};
+// How a write treats the item's hierarchy copy.
+struct HierarchyRule {
+  enum class Mode {
+    kIgnore,   // a parent's own item: not this request's business
+    kRequire,  // condition: the copy says the request's parent (none: no cascade)
+    kSet,      // the entity record was read and agrees: write the copy from it
+  };
+  Mode mode = Mode::kIgnore;
+  // kRequire: the parent the request cascades to. kSet: the values to write.
+  BucketHierarchy hierarchy{};
+};
+// True when `item` says what `rule` requires (always for kIgnore and kSet).
+bool hierarchy_matches(const BucketItem& item, const HierarchyRule& rule);
+
+struct WriteContext {
+  std::string_view table{};
+  std::string_view ns{};
+  TtlPolicy ttl{};
+  HierarchyRule hierarchy{};
+};
+
+// The full item of a create (row 1), and its PutItem (attribute_not_exists(PK), or an expired
+// item). `hierarchy` is the entity's record.
+BucketItem created_item(const ItemPlan& item, const TtlPolicy& ttl,
+                        const BucketHierarchy& hierarchy);
+aws::PutItemRequest create_request(const WriteContext& context, const ItemPlan& item,
+                                   const BucketHierarchy& hierarchy);
+// The warm-path write (kConsume): ReturnValues ALL_NEW.
+aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPlan& item);
+// The refilling write (kRefill): ReturnValues ALL_NEW.
+aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPlan& item);
+// An exact rewrite for adjustments and parameter sync: SET rf and every balance, guarded by rf
+// and every balance being as read, so it applies only to the state it was computed from.
+aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPlan& item);
+// Row 5: gives back what `item`'s write consumed (unconditional ADDs; nullopt when nothing).
+std::optional<aws::UpdateItemRequest> compensation_request(std::string_view table,
+                                                           std::string_view ns,
+                                                           const ItemPlan& item);
+// Row 5 as the original sends it: ADD −d / +d for each present limit, guarded only by the item
+// existing unexpired. The fallback of an adjustment that keeps losing its optimistic lock.
+std::optional<aws::UpdateItemRequest> adjust_request(
+    std::string_view table, std::string_view ns, const ItemPlan& item,
+    const std::vector<std::pair<std::string, std::int64_t>>& deltas_milli);
+
+}  // namespace zae::dynamodb

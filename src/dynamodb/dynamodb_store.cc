@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: MIT
+#include "dynamodb/dynamodb_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "zae/errors.h"
+#include "zae/validation.h"
+
+#include "dynamodb/items.h"
+#include "dynamodb/keys.h"
+#include "dynamodb/namespaces.h"
+#include "store/request_checks.h"
+
+namespace zae::dynamodb {
+namespace {
+
+using aws::AttributeMap;
+using aws::AttributeValue;
+
+std::optional<BucketItem> decode_optional(const std::optional<AttributeMap>& item) {
+  if (!item) {
+    return std::nullopt;
+  }
+  return decode_bucket(*item);
+}
+
+bool expired(const BucketItem& item, TimePoint now) {
+  return item.ttl && *item.ttl <= core::floor_div(epoch_ms(now), core::kMilli);
+}
+
+BucketState to_state(const BucketItem& item) {
+  BucketState state{.entity_id = item.entity_id,
+                    .resource = item.resource,
+                    .shard = item.shard,
+                    .shard_count = static_cast<int>(item.shard_count),
+                    .last_refill = from_epoch_ms(item.refill_ms),
+                    .limits = {},
+                    .ttl_epoch_seconds = item.ttl};
+  state.limits.reserve(item.limits.size());
+  for (const BucketLimitFields& f : item.limits) {
+    try {
+      state.limits.push_back(
+          BucketLimitState{.limit = Limit(f.name, core::floor_div(f.capacity_milli, core::kMilli),
+                                          core::floor_div(f.refill_amount_milli, core::kMilli),
+                                          core::floor_div(f.refill_period_ms, core::kMilli)),
+                           .tokens_milli = f.tokens_milli,
+                           .total_consumed_milli = f.total_consumed_milli});
+    } catch (const ValidationError& error) {
+      throw MalformedItemError("bucket item of entity '" + item.entity_id + "' and resource '" +
+                               item.resource + "': limit '" + f.name + "': " + error.what());
+    }
+  }
+  std::sort(state.limits.begin(), state.limits.end(),
+            [](const BucketLimitState& a, const BucketLimitState& b) {
+              return a.limit.name() < b.limit.name();
+            });
+  return state;
+}
+
+// The state a write leaves, as far as this process knows (for writes that return nothing).
+BucketItem predicted_after(const ItemPlan& plan, WriteKind kind, const WriteContext& context,
+                           const BucketHierarchy& record) {
+  if (kind == WriteKind::kCreate) {
+    return created_item(plan, context.ttl, record);
+  }
+  BucketItem item = *plan.read;
+  if (kind == WriteKind::kRefill) {
+    item.refill_ms = plan.new_rf;
+  }
+  item.limits.clear();
+  for (const PlannedLimit& limit : plan.limits) {
+    BucketLimitFields fields{.name = limit.name,
+                             .tokens_milli = limit.tokens,
+                             .capacity_milli = limit.params.capacity_milli,
+                             .refill_amount_milli = limit.params.refill_amount_milli,
+                             .refill_period_ms = limit.params.refill_period_ms,
+                             .total_consumed_milli = limit.tc_read.value_or(0) + limit.consumed};
+    if (kind == WriteKind::kConsume) {
+      fields.tokens_milli = limit.tokens_read - limit.consumed;
+      if (limit.hidden) {
+        fields.tokens_milli -= kWcuPerWriteMilli;
+        fields.total_consumed_milli = limit.tc_read.value_or(0) + kWcuPerWriteMilli;
+      }
+    }
+    if (limit.hidden) {
+      item.wcu = fields;
+    } else {
+      item.limits.push_back(std::move(fields));
+    }
+  }
+  if (context.ttl.action == TtlPolicy::Action::kSet) {
+    item.ttl = context.ttl.value;
+  } else if (context.ttl.action == TtlPolicy::Action::kClear) {
+    item.ttl.reset();
+  }
+  if (context.hierarchy.mode == HierarchyRule::Mode::kSet) {
+    item.cascade = context.hierarchy.hierarchy.cascade;
+    item.parent_id = context.hierarchy.hierarchy.parent_id;
+  }
+  return item;
+}
+
+[[noreturn]] void throw_throttled(std::string_view what) {
+  throw InfrastructureError("DynamoDB kept throttling " + std::string(what), /*transient=*/true);
+}
+
+}  // namespace
+
+// One bucket item a consume writes: the target's, and the parent's unless it is the same item.
+struct DynamoDbStore::Work {
+  std::string entity_id;
+  std::string resource;
+  std::string pk{};
+  std::vector<const ConsumeTarget*> sides{};
+  // Some side has limits: the item is checked and written.
+  bool writes = false;
+  TtlPolicy ttl{};
+  // The state planned from: last seen (cache) or read in this call.
+  std::optional<BucketItem> state{};
+  bool known = false;
+  bool fresh = false;
+  // The hierarchy of this item's entity as its record says, once read in this call.
+  bool record_read = false;
+  BucketHierarchy record{};
+  // This item's write has been applied.
+  bool done = false;
+  ItemPlan plan{};
+  WriteKind kind = WriteKind::kConsume;
+  WriteContext context{};
+  std::vector<LimitStatus> statuses{};
+  std::vector<ConsumedEntry> entries{};
+};
+
+// ---- bucket cache -------------------------------------------------------------------------------
+
+std::optional<BucketItem> DynamoDbStore::BucketCache::find(const std::string& pk) {
+  std::lock_guard lock(mutex_);
+  const auto it = items_.find(pk);
+  if (it == items_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void DynamoDbStore::BucketCache::put(const std::string& pk, BucketItem item) {
+  std::lock_guard lock(mutex_);
+  if (items_.size() >= capacity_ && !items_.contains(pk)) {
+    items_.clear();  // a cold start for every bucket costs one read each; never unbounded
+  }
+  items_.insert_or_assign(pk, std::move(item));
+}
+
+void DynamoDbStore::BucketCache::erase(const std::string& pk) {
+  std::lock_guard lock(mutex_);
+  items_.erase(pk);
+}
+
+void DynamoDbStore::BucketCache::erase_prefix(const std::string& prefix) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(items_, [&prefix](const auto& entry) { return entry.first.starts_with(prefix); });
+}
+
+// ---- construction -------------------------------------------------------------------------------
+
+DynamoDbStore::DynamoDbStore(std::shared_ptr<DynamoDbConnection> connection, OpenedNamespace opened,
+                             DynamoDbStoreOptions options)
+    : connection_(std::move(connection)),
+      client_(connection_->client()),
+      opened_(std::move(opened)),
+      options_(std::move(options)),
+      ops_(client_, opened_.table_name, opened_.namespace_id, options_.entity_config),
+      cache_(std::max<std::size_t>(options_.bucket_cache_capacity, 1)) {}
+
+DynamoDbStore::~DynamoDbStore() = default;
+
+StoreCapabilities DynamoDbStore::capabilities() const {
+  return StoreCapabilities{.supports_audit_logging = true,
+                           .supports_usage_snapshots = false,
+                           .supports_infrastructure_management = true,
+                           .supports_change_streams = true,
+                           .supports_batch_operations = true};
+}
+
+bool DynamoDbStore::is_available() noexcept {
+  try {
+    (void)client_.get_item(
+        {.table_name = opened_.table_name, .key = version_key().to_attributes()});
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+TimePoint DynamoDbStore::clock_now() const {
+  return (options_.clock != nullptr ? *options_.clock : SystemClock::instance()).now();
+}
+
+std::string DynamoDbStore::bucket_pk_of(const std::string& entity_id,
+                                        const std::string& resource) const {
+  return bucket_pk(opened_.namespace_id, entity_id, resource, 0);
+}
+
+// ---- consume ----------------------------------------------------------------------------------
+
+ConsumeResult DynamoDbStore::consume(const ConsumeRequest& request) {
+  detail::validate_consume_request(request);
+  return with_zae_errors("consume for entity '" + request.target.entity_id + "' and resource '" +
+                             request.target.resource + "'",
+                         [&] { return consume_checked(request); });
+}
+
+void DynamoDbStore::read_states(std::vector<Work>& work, const ConsumeRequest& request) {
+  const std::string& ns = opened_.namespace_id;
+  aws::KeysAndAttributes keys{.consistency = aws::ReadConsistency::kStrong};
+  const ItemKey target_meta = entity_meta_key(ns, request.target.entity_id);
+  keys.keys.push_back(target_meta.to_attributes());
+  std::optional<ItemKey> parent_meta;
+  if (work.size() > 1) {
+    parent_meta = entity_meta_key(ns, work[1].entity_id);
+    keys.keys.push_back(parent_meta->to_attributes());
+  }
+  for (const Work& w : work) {
+    if (w.writes && !w.done) {
+      keys.keys.push_back(bucket_key(ns, w.entity_id, w.resource, 0).to_attributes());
+    }
+  }
+  auto result = client_.batch_get_item({.request_items = {{opened_.table_name, std::move(keys)}}});
+  if (!result.unprocessed_keys.empty()) {
+    throw InfrastructureError("DynamoDB left keys of a consume unread after every resend",
+                              /*transient=*/true);
+  }
+  const std::vector<AttributeMap>& items = result.responses[opened_.table_name];
+  const auto find = [&items](const std::string& pk, std::string_view sk) -> const AttributeMap* {
+    for (const AttributeMap& item : items) {
+      const AttributeValue* item_pk = item.find(kPk);
+      const AttributeValue* item_sk = item.find(kSk);
+      if (item_pk != nullptr && item_sk != nullptr && item_pk->as_string() == pk &&
+          item_sk->as_string() == sk) {
+        return &item;
+      }
+    }
+    return nullptr;
+  };
+  const auto record_of = [&](const ItemKey& key) {
+    const AttributeMap* meta = find(key.pk, key.sk);
+    if (meta == nullptr) {
+      return BucketHierarchy{};  // EN-15: no entity, no cascade
+    }
+    const Entity entity = decode_entity_meta(*meta);
+    return BucketHierarchy{.cascade = entity.cascade, .parent_id = entity.parent_id};
+  };
+  work[0].record = record_of(target_meta);
+  work[0].record_read = true;
+  if (parent_meta) {
+    work[1].record = record_of(*parent_meta);
+    work[1].record_read = true;
+  }
+  for (Work& w : work) {
+    if (!w.writes || w.done) {
+      continue;
+    }
+    const AttributeMap* bucket = find(w.pk, kSkState);
+    w.state = bucket != nullptr ? std::optional<BucketItem>(decode_bucket(*bucket)) : std::nullopt;
+    w.known = true;
+    w.fresh = true;
+    if (w.state) {
+      cache_.put(w.pk, *w.state);
+    } else {
+      cache_.erase(w.pk);
+    }
+  }
+}
+
+void DynamoDbStore::compensate(const std::vector<Work>& work) {
+  for (const Work& w : work) {
+    if (!w.done || !w.writes) {
+      continue;
+    }
+    // Row 5: what the applied write took goes back; best effort, as a lost compensation only
+    // leaves the bucket stricter than it should be.
+    if (auto request = compensation_request(opened_.table_name, opened_.namespace_id, w.plan)) {
+      try {
+        (void)client_.try_update_item(*request);
+      } catch (const std::exception&) {
+      }
+    }
+    cache_.erase(w.pk);
+  }
+}
+
+ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
+  const std::int64_t now_ms = epoch_ms(request.now);
+  const std::optional<std::string> expected =
+      request.parent ? std::optional<std::string>(request.parent->entity_id) : std::nullopt;
+
+  std::vector<Work> work;
+  work.reserve(2);
+  work.push_back(Work{.entity_id = request.target.entity_id,
+                      .resource = request.target.resource,
+                      .sides = {&request.target}});
+  if (request.parent) {
+    if (request.parent->entity_id == request.target.entity_id &&
+        request.parent->resource == request.target.resource) {
+      work[0].sides.push_back(&*request.parent);  // OQ-26: one item, consumed side by side
+    } else {
+      work.push_back(Work{.entity_id = request.parent->entity_id,
+                          .resource = request.parent->resource,
+                          .sides = {&*request.parent}});
+    }
+  }
+  const HierarchyRule required{
+      .mode = HierarchyRule::Mode::kRequire,
+      .hierarchy = BucketHierarchy{.cascade = expected.has_value(), .parent_id = expected}};
+  for (Work& w : work) {
+    w.pk = bucket_pk_of(w.entity_id, w.resource);
+    for (const ConsumeTarget* side : w.sides) {
+      if (!side->limits.empty() && !w.writes) {
+        w.writes = true;
+        w.ttl = consume_ttl(*side, options_.bucket_ttl_multiplier, now_ms);  // RES-6
+      }
+    }
+    if (w.writes) {
+      w.state = cache_.find(w.pk);
+      w.known = w.state.has_value();
+    }
+  }
+
+  // Without a write on the entity's own bucket, only its record can say whether it cascades.
+  bool need_read = !work[0].writes;
+  for (const Work& w : work) {
+    need_read = need_read || (w.writes && !w.known);
+  }
+  if (work[0].state && !hierarchy_matches(*work[0].state, required)) {
+    need_read = true;  // OQ-8: the bucket's copy may be stale; the entity record decides
+  }
+  bool verified = false;
+
+  ConsumeResult result;
+  const auto collect = [&work](ConsumeResult& out, bool with_entries) {
+    for (Work& w : work) {
+      out.statuses.insert(out.statuses.end(), w.statuses.begin(), w.statuses.end());
+      if (with_entries) {
+        out.entries.insert(out.entries.end(), w.entries.begin(), w.entries.end());
+      }
+    }
+  };
+
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    if (need_read) {
+      read_states(work, request);
+      need_read = false;
+      const BucketHierarchy& record = work[0].record;
+      const std::optional<std::string> actual =
+          record.cascade ? record.parent_id : std::optional<std::string>();
+      if (actual != expected) {
+        compensate(work);
+        result.kind = ConsumeResult::Kind::kCascadeMismatch;
+        result.actual_parent = actual;
+        return result;
+      }
+      verified = true;
+    }
+
+    // Plan every item not written yet, from the state last seen.
+    bool admitted = true;
+    bool definitive = false;
+    for (Work& w : work) {
+      if (w.done) {
+        continue;
+      }
+      w.plan = plan_item(w.entity_id, w.resource, w.state, now_ms);
+      w.statuses.clear();
+      w.entries.clear();
+      bool enough = true;
+      for (const ConsumeTarget* side : w.sides) {
+        enough = plan_side(w.plan, *side, request.amounts, w.statuses, w.entries) && enough;
+      }
+      if (!enough) {
+        admitted = false;
+        definitive = definitive || w.fresh;
+      }
+    }
+    if (!admitted) {
+      if (!definitive) {
+        need_read = true;  // a remembered state is no ground for a rejection
+        continue;
+      }
+      // The fast rejection: nothing (more) is written (RES-3).
+      compensate(work);
+      result.kind = ConsumeResult::Kind::kRejected;
+      collect(result, false);
+      return result;
+    }
+
+    std::vector<Work*> pending;
+    bool need_record = false;
+    for (Work& w : work) {
+      if (w.done) {
+        continue;
+      }
+      if (!w.writes) {
+        w.done = true;  // RES-1: a side without limits checks nothing and writes nothing
+        continue;
+      }
+      w.kind = choose_write(w.plan);
+      need_record = need_record || (w.kind == WriteKind::kCreate && !w.record_read);
+      HierarchyRule rule;  // a parent's own item: kIgnore
+      if (&w == &work[0]) {
+        rule = verified ? HierarchyRule{.mode = HierarchyRule::Mode::kSet, .hierarchy = w.record}
+                        : required;
+      }
+      w.context = WriteContext{
+          .table = opened_.table_name, .ns = opened_.namespace_id, .ttl = w.ttl, .hierarchy = rule};
+      pending.push_back(&w);
+    }
+    if (need_record) {
+      need_read = true;  // a new item copies its entity's record (spec/data-model.md §6.10)
+      continue;
+    }
+
+    bool conflict = false;
+    const auto on_item_outcome = [&](Work& w, aws::Outcome<aws::WriteItemResult>& outcome,
+                                     bool created) {
+      if (outcome.ok()) {
+        w.done = true;
+        if (created) {
+          cache_.put(w.pk, created_item(w.plan, w.ttl, w.record));
+        } else if (outcome.value().attributes) {
+          cache_.put(w.pk, decode_bucket(*outcome.value().attributes));
+        }
+        return;
+      }
+      if (outcome.is_throttled()) {
+        compensate(work);
+        throw_throttled("a bucket write");
+      }
+      // A failed condition: plan again from the item as it is (ALL_OLD), no read needed.
+      w.state = decode_optional(outcome.condition_failure().old_item);
+      w.known = true;
+      w.fresh = true;
+      if (w.state) {
+        cache_.put(w.pk, *w.state);
+        if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
+          need_read = true;
+        }
+      } else {
+        cache_.erase(w.pk);
+      }
+    };
+
+    if (pending.size() == 1) {
+      Work& w = *pending[0];
+      if (w.kind == WriteKind::kCreate) {
+        auto outcome = client_.try_put_item(create_request(w.context, w.plan, w.record));
+        on_item_outcome(w, outcome, true);
+      } else {
+        auto outcome = client_.try_update_item(w.kind == WriteKind::kConsume
+                                                   ? consume_request(w.context, w.plan)
+                                                   : refill_request(w.context, w.plan));
+        on_item_outcome(w, outcome, false);
+      }
+    } else if (pending.size() == 2 && pending[0]->kind == WriteKind::kConsume &&
+               pending[1]->kind == WriteKind::kConsume) {
+      // The warm cascade: both speculative writes at once, one round trip (CG-4).
+      const std::vector<aws::UpdateItemRequest> requests{
+          consume_request(pending[0]->context, pending[0]->plan),
+          consume_request(pending[1]->context, pending[1]->plan)};
+      std::vector<aws::ConcurrentUpdate> results = client_.try_update_items(requests);
+      std::exception_ptr error;
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i].error) {
+          error = results[i].error;
+          continue;
+        }
+        on_item_outcome(*pending[i], *results[i].outcome, false);
+      }
+      if (error) {
+        compensate(work);
+        std::rethrow_exception(error);
+      }
+    } else if (pending.size() == 2) {
+      // The slow cascade: both items in one transaction (spec/data-model.md §7.2).
+      aws::TransactWriteItemsRequest transaction;
+      for (Work* w : pending) {
+        if (w->kind == WriteKind::kCreate) {
+          aws::PutItemRequest put = create_request(w->context, w->plan, w->record);
+          transaction.items.push_back(aws::TransactPut{
+              .table_name = std::move(put.table_name),
+              .item = std::move(put.item),
+              .condition_expression = std::move(put.condition_expression),
+              .expression_attribute_names = std::move(put.expression_attribute_names),
+              .expression_attribute_values = std::move(put.expression_attribute_values),
+              .return_values_on_condition_check_failure =
+                  aws::ReturnValuesOnConditionCheckFailure::kAllOld});
+        } else {
+          aws::UpdateItemRequest update = w->kind == WriteKind::kConsume
+                                              ? consume_request(w->context, w->plan)
+                                              : refill_request(w->context, w->plan);
+          transaction.items.push_back(aws::TransactUpdate{
+              .table_name = std::move(update.table_name),
+              .key = std::move(update.key),
+              .update_expression = std::move(update.update_expression),
+              .condition_expression = std::move(update.condition_expression),
+              .expression_attribute_names = std::move(update.expression_attribute_names),
+              .expression_attribute_values = std::move(update.expression_attribute_values),
+              .return_values_on_condition_check_failure =
+                  aws::ReturnValuesOnConditionCheckFailure::kAllOld});
+        }
+      }
+      auto outcome = client_.try_transact_write_items(transaction);
+      if (outcome.ok()) {
+        for (Work* w : pending) {
+          w->done = true;
+          cache_.put(w->pk, predicted_after(w->plan, w->kind, w->context, w->record));
+        }
+      } else if (outcome.is_throttled()) {
+        throw_throttled("a bucket transaction");
+      } else {
+        const auto& reasons = outcome.transaction_cancellation().reasons;
+        for (std::size_t i = 0; i < pending.size() && i < reasons.size(); ++i) {
+          Work& w = *pending[i];
+          const aws::CancellationReason& reason = reasons[i];
+          if (reason.code == "ConditionalCheckFailed") {
+            w.state = decode_optional(reason.item);
+            w.known = true;
+            w.fresh = true;
+            if (w.state) {
+              cache_.put(w.pk, *w.state);
+              if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
+                need_read = true;
+              }
+            } else {
+              cache_.erase(w.pk);
+            }
+          } else if (reason.code == "TransactionConflict") {
+            conflict = true;
+          } else if (!reason.code.empty() && reason.code != "None") {
+            throw InfrastructureError(
+                "bucket transaction cancelled: " + reason.code + " " + reason.message,
+                reason.code == "ThrottlingError" || reason.code == "ProvisionedThroughputExceeded");
+          }
+        }
+      }
+    }
+
+    if (std::all_of(work.begin(), work.end(), [](const Work& w) { return w.done; })) {
+      result.kind = ConsumeResult::Kind::kAdmitted;
+      collect(result, true);
+      return result;
+    }
+    if (conflict) {
+      // spec/data-model.md §7.1: re-send after 25, 50, 100 ms.
+      std::this_thread::sleep_for(std::chrono::milliseconds(25 << std::min(attempt, 2)));
+    }
+  }
+  // CG-3: contention makes the limiter stricter, never looser.
+  compensate(work);
+  result.kind = ConsumeResult::Kind::kRejected;
+  collect(result, false);
+  return result;
+}
+
+// ---- adjustments and reads ----------------------------------------------------------------------
+
+std::optional<BucketItem> DynamoDbStore::read_bucket(const std::string& entity_id,
+                                                     const std::string& resource) {
+  auto result = client_.get_item(
+      {.table_name = opened_.table_name,
+       .key = bucket_key(opened_.namespace_id, entity_id, resource, 0).to_attributes(),
+       .consistency = aws::ReadConsistency::kStrong});
+  const std::string pk = bucket_pk_of(entity_id, resource);
+  if (!result.item) {
+    cache_.erase(pk);
+    return std::nullopt;
+  }
+  BucketItem item = decode_bucket(*result.item);
+  cache_.put(pk, item);
+  return item;
+}
+
+void DynamoDbStore::rewrite_bucket(
+    const std::string& entity_id, const std::string& resource,
+    const std::function<bool(ItemPlan&)>& change, const TtlPolicy& ttl,
+    const std::function<std::optional<aws::UpdateItemRequest>(const ItemPlan&)>& fallback,
+    std::int64_t now_ms) {
+  const std::string pk = bucket_pk_of(entity_id, resource);
+  std::optional<BucketItem> state = cache_.find(pk);
+  if (!state) {
+    state = read_bucket(entity_id, resource);
+  }
+  const WriteContext context{
+      .table = opened_.table_name, .ns = opened_.namespace_id, .ttl = ttl, .hierarchy = {}};
+  ItemPlan plan;
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    plan = plan_item(entity_id, resource, state, now_ms);
+    if (!change(plan)) {
+      return;
+    }
+    auto outcome = client_.try_update_item(rewrite_request(context, plan));
+    if (outcome.ok()) {
+      if (outcome.value().attributes) {
+        cache_.put(pk, decode_bucket(*outcome.value().attributes));
+      }
+      return;
+    }
+    if (outcome.is_throttled()) {
+      throw_throttled("a bucket adjustment");
+    }
+    state = decode_optional(outcome.condition_failure().old_item);
+    if (state) {
+      cache_.put(pk, *state);
+    } else {
+      cache_.erase(pk);
+    }
+  }
+  cache_.erase(pk);
+  if (fallback) {
+    if (auto request = fallback(plan)) {
+      auto outcome = client_.try_update_item(*request);
+      if (!outcome.ok() && !outcome.is_condition_failure()) {
+        (void)outcome.value();  // throws
+      }
+    }
+  }
+}
+
+void DynamoDbStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint now) {
+  for (const BucketDelta& delta : deltas) {
+    validate_identifier(delta.entity_id, "entity_id");
+    validate_resource(delta.resource, "resource");
+    if (delta.shard < 0) {
+      throw ValidationError("shard", std::to_string(delta.shard), "must be >= 0");
+    }
+  }
+  with_zae_errors("apply bucket deltas", [&] {
+    for (const BucketDelta& delta : deltas) {
+      // Row 5 always targets shard 0 (Q3). Refill first, refunds capped (OQ-36), exactly; after
+      // repeated lost locks, the original's unguarded ADDs.
+      rewrite_bucket(
+          delta.entity_id, delta.resource,
+          [&](ItemPlan& plan) { return plan.exists && plan_deltas(plan, delta.tokens_milli); },
+          TtlPolicy{},
+          [&](const ItemPlan& plan) {
+            return adjust_request(opened_.table_name, opened_.namespace_id, plan,
+                                  delta.tokens_milli);
+          },
+          epoch_ms(now));
+    }
+  });
+}
+
+std::optional<BucketState> DynamoDbStore::get_bucket(const std::string& entity_id,
+                                                     const std::string& resource) {
+  validate_identifier(entity_id, "entity_id");
+  validate_resource(resource, "resource");
+  return with_zae_errors("read bucket of '" + entity_id + "' for '" + resource + "'",
+                         [&]() -> std::optional<BucketState> {
+                           const std::optional<BucketItem> item = read_bucket(entity_id, resource);
+                           if (!item || expired(*item, clock_now())) {
+                             return std::nullopt;  // expired: consume would recreate it full
+                           }
+                           return to_state(*item);
+                         });
+}
+
+std::vector<BucketState> DynamoDbStore::get_buckets(const std::string& entity_id) {
+  validate_identifier(entity_id, "entity_id");
+  return with_zae_errors("read buckets of '" + entity_id + "'", [&] {
+    // spec/data-model.md §7.3: GSI3 (keys only), then the items.
+    const auto keys = client_.query_all(
+        {.table_name = opened_.table_name,
+         .index_name = "GSI3",
+         .key_condition_expression = "GSI3PK = :pk AND begins_with(GSI3SK, :bucket)",
+         .expression_attribute_values = {
+             {":pk", AttributeValue::of_string(entity_pk(opened_.namespace_id, entity_id))},
+             {":bucket", AttributeValue::of_string(std::string(kBucketPrefix))}}});
+    std::vector<BucketState> buckets;
+    if (keys.items.empty()) {
+      return buckets;
+    }
+    aws::KeysAndAttributes request{.consistency = aws::ReadConsistency::kStrong};
+    for (const AttributeMap& item : keys.items) {
+      AttributeMap key;
+      key.set(std::string(kPk), item.at(kPk));
+      key.set(std::string(kSk), item.at(kSk));
+      request.keys.push_back(std::move(key));
+    }
+    auto result =
+        client_.batch_get_item({.request_items = {{opened_.table_name, std::move(request)}}});
+    const TimePoint now = clock_now();
+    for (const AttributeMap& item : result.responses[opened_.table_name]) {
+      const BucketItem bucket = decode_bucket(item);
+      if (!expired(bucket, now)) {
+        buckets.push_back(to_state(bucket));
+      }
+    }
+    std::sort(buckets.begin(), buckets.end(), [](const BucketState& a, const BucketState& b) {
+      return std::tie(a.resource, a.shard) < std::tie(b.resource, b.shard);
+    });
+    return buckets;
+  });
+}
+
+// ---- entities and stored limits -----------------------------------------------------------------
+
+Entity DynamoDbStore::create_entity(const CreateEntityRequest& request, TimePoint now) {
+  return ops_.create_entity(request, now);
+}
+
+std::optional<Entity> DynamoDbStore::get_entity(const std::string& entity_id) {
+  return ops_.get_entity(entity_id);
+}
+
+std::size_t DynamoDbStore::delete_entity(const std::string& entity_id,
+                                         const std::optional<std::string>& principal,
+                                         TimePoint now) {
+  const std::size_t deleted = ops_.delete_entity(entity_id, principal, now);
+  if (deleted > 0) {
+    // Remembered bucket states of the entity are gone with it; they are only hints, but a
+    // recreated entity should start from a read. Ids contain no '#', so the prefix is exact.
+    cache_.erase_prefix(opened_.namespace_id + "/" + std::string(kBucketPrefix) + entity_id + "#");
+  }
+  return deleted;
+}
+
+std::vector<Entity> DynamoDbStore::get_children(const std::string& parent_id) {
+  return ops_.get_children(parent_id);
+}
+
+void DynamoDbStore::set_limits(const std::string& entity_id, const std::string& resource,
+                               const std::vector<Limit>& limits,
+                               const std::optional<std::string>& principal, TimePoint now) {
+  detail::check_unique_limit_names(limits);
+  ops_.set_limits(entity_id, resource, limits, principal, now);
+  if (limits.empty()) {
+    return;
+  }
+  // SL-3: the existing bucket takes the new parameters (balances clamped, new limits full;
+  // OQ-10, OQ-44) and loses its TTL, since a custom config persists.
+  with_zae_errors("sync bucket of '" + entity_id + "' for '" + resource + "'", [&] {
+    rewrite_bucket(
+        entity_id, resource,
+        [&](ItemPlan& plan) {
+          if (!plan.exists) {
+            return false;
+          }
+          plan_sync(plan, limits);
+          return true;
+        },
+        TtlPolicy{.action = TtlPolicy::Action::kClear}, nullptr, epoch_ms(now));
+  });
+}
+
+std::vector<Limit> DynamoDbStore::get_limits(const std::string& entity_id,
+                                             const std::string& resource) {
+  return ops_.get_limits(entity_id, resource);
+}
+
+bool DynamoDbStore::delete_limits(const std::string& entity_id, const std::string& resource,
+                                  const std::optional<std::string>& principal, TimePoint now) {
+  return ops_.delete_limits(entity_id, resource, principal, now);
+}
+
+void DynamoDbStore::set_resource_defaults(const std::string& resource,
+                                          const std::vector<Limit>& limits,
+                                          const std::optional<std::string>& principal,
+                                          TimePoint now) {
+  detail::check_unique_limit_names(limits);
+  ops_.set_resource_defaults(resource, limits, principal, now);
+}
+
+std::vector<Limit> DynamoDbStore::get_resource_defaults(const std::string& resource) {
+  return ops_.get_resource_defaults(resource);
+}
+
+void DynamoDbStore::delete_resource_defaults(const std::string& resource,
+                                             const std::optional<std::string>& principal,
+                                             TimePoint now) {
+  ops_.delete_resource_defaults(resource, principal, now);
+}
+
+std::vector<std::string> DynamoDbStore::list_resources_with_defaults() {
+  return ops_.list_resources_with_defaults();
+}
+
+void DynamoDbStore::set_system_defaults(const SystemDefaults& defaults,
+                                        const std::optional<std::string>& principal,
+                                        TimePoint now) {
+  detail::check_unique_limit_names(defaults.limits);
+  ops_.set_system_defaults(defaults, principal, now);
+}
+
+SystemDefaults DynamoDbStore::get_system_defaults() { return ops_.get_system_defaults(); }
+
+void DynamoDbStore::delete_system_defaults(const std::optional<std::string>& principal,
+                                           TimePoint now) {
+  ops_.delete_system_defaults(principal, now);
+}
+
+std::vector<std::string> DynamoDbStore::list_resources_with_entity_configs() {
+  return ops_.list_resources_with_entity_configs();
+}
+
+std::vector<std::string> DynamoDbStore::list_entities_with_custom_limits(
+    const std::string& resource) {
+  return ops_.list_entities_with_custom_limits(resource);
+}
+
+ConfigLevels DynamoDbStore::read_config_levels(const ConfigQuery& query) {
+  validate_identifier(query.entity_id, "entity_id");
+  validate_entity_resource(query.resource);
+  const std::string& ns = opened_.namespace_id;
+  const std::string default_resource(kDefaultResource);
+  // spec/data-model.md §10: every level asked for in one eventually consistent BatchGetItem.
+  const ItemKey entity_key = entity_config_key(ns, query.entity_id, query.resource);
+  const ItemKey default_key = entity_config_key(ns, query.entity_id, default_resource);
+  const ItemKey resource_key = resource_config_key(ns, query.resource);
+  const ItemKey system_key = system_config_key(ns);
+  aws::KeysAndAttributes keys;
+  const auto want = [&keys](bool asked, const ItemKey& key) {
+    if (asked && std::none_of(keys.keys.begin(), keys.keys.end(),
+                              [&](const AttributeMap& k) { return k == key.to_attributes(); })) {
+      keys.keys.push_back(key.to_attributes());
+    }
+  };
+  want(query.read_entity, entity_key);
+  want(query.read_entity_default, default_key);
+  want(query.read_resource, resource_key);
+  want(query.read_system, system_key);
+  ConfigLevels levels;
+  if (keys.keys.empty()) {
+    return levels;
+  }
+  return with_zae_errors(
+      "read config of '" + query.entity_id + "' for '" + query.resource + "'", [&] {
+        auto result =
+            client_.batch_get_item({.request_items = {{opened_.table_name, std::move(keys)}}});
+        if (!result.unprocessed_keys.empty()) {
+          throw InfrastructureError("DynamoDB left config keys unread after every resend", true);
+        }
+        for (const AttributeMap& item : result.responses[opened_.table_name]) {
+          const std::string& pk = item.at(kPk).as_string();
+          const std::string& sk = item.at(kSk).as_string();
+          const auto is = [&](const ItemKey& key) { return key.pk == pk && key.sk == sk; };
+          if (query.read_entity && is(entity_key)) {
+            levels.entity = decode_entity_config(item).limits;
+          }
+          if (query.read_entity_default && is(default_key)) {
+            levels.entity_default = decode_entity_config(item).limits;
+          }
+          if (query.read_resource && is(resource_key)) {
+            levels.resource = decode_resource_config(item).limits;
+          }
+          if (query.read_system && is(system_key)) {
+            levels.system = decode_system_config(item).defaults;
+          }
+        }
+        return levels;
+      });
+}
+
+std::vector<AuditEvent> DynamoDbStore::get_audit_events(
+    const std::string& entity_id, std::size_t limit,
+    const std::optional<std::string>& start_event_id) {
+  if (limit == 0) {
+    validate_audit_entity(entity_id);
+    return {};
+  }
+  return ops_.get_audit_events(entity_id, limit, start_event_id);
+}
+
+}  // namespace zae::dynamodb
