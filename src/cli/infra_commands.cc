@@ -10,6 +10,7 @@
 // - `namespace delete` of an unknown name and `namespace purge` of an unknown id are errors
 //   (exit 1), not the original's silent no-ops.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -23,6 +24,7 @@
 #include "zae/errors.h"
 
 #include "aws/aws_config.h"
+#include "aws/dynamodb_errors.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/table.h"
@@ -222,6 +224,20 @@ std::vector<aws::Tag> parse_tags(const std::vector<std::string>& specs) {
   return tags;
 }
 
+// Runs `f`; when the endpoint does not implement the operation (DynamoDB Local has no
+// UpdateContinuousBackups and no tagging), records "{what}: {error}" in `warnings` instead.
+template <typename F>
+void unless_unsupported(std::vector<std::string>& warnings, std::string_view what, F&& f) {
+  try {
+    f();
+  } catch (const aws::ServiceError& e) {
+    if (e.code() != "UnknownOperationException") {
+      throw;
+    }
+    warnings.push_back(fmt::format("{}: the endpoint does not support it ({})", what, e.what()));
+  }
+}
+
 CLI::App* command(CLI::App& parent, const char* name, const char* help, const char* example) {
   CLI::App* cmd = parent.add_subcommand(name, help);
   cmd->footer(std::string("Example: ") + example);
@@ -338,21 +354,25 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
         const std::vector<aws::Tag> tags =
             dynamodb::merge_tags(user_tags, dynamodb::discovery_tags(name, kClientVersion));
         options.table.tags = tags;
-        // A recovery period, or disabling, is set below with the period-aware call.
-        options.table.point_in_time_recovery = !pitr_disabled && !o->pitr_days;
+        // PITR is set below: DynamoDB Local does not implement UpdateContinuousBackups, and a
+        // missing feature of the endpoint must not stop the version record and namespace.
+        options.table.point_in_time_recovery = false;
         options.table.deletion_protection = protection_given && o->deletion_protection;
+        std::vector<std::string> warnings;
         const dynamodb::ProvisionResult result =
             with_zae_errors("deploy table '" + name + "'", [&] {
               dynamodb::ProvisionResult r =
                   dynamodb::provision_table(table.client(), name, options);
               if (!r.table_created) {
                 // spec/cli.md §3.1: an existing deployment gets its discovery tags ensured.
-                table.client().tag_resource(r.table.table_arn, tags);
+                unless_unsupported(warnings, "Tags not applied", [&] {
+                  table.client().tag_resource(r.table.table_arn, tags);
+                });
               }
-              if (o->pitr_days || pitr_disabled) {
+              unless_unsupported(warnings, "Point-in-time recovery not set", [&] {
                 dynamodb::set_point_in_time_recovery(table.client(), name, !pitr_disabled,
                                                      o->pitr_days);
-              }
+              });
               if (protection_given && !o->deletion_protection) {
                 dynamodb::set_deletion_protection(table.client(), name,
                                                   dynamodb::DeletionProtection::kDisabled);
@@ -364,6 +384,9 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
                                : fmt::format("✓ Table already exists ({})",
                                              result.table.table_status));
         fmt::print("  Table ARN: {}\n", result.table.table_arn);
+        for (const auto& warning : warnings) {
+          fmt::print(stderr, "⚠️  {}\n", warning);
+        }
         fmt::print("\nInitializing version record...\n");
         if (result.version_record_written) {
           fmt::print("✓ Version record initialized (schema {})\n", dynamodb::kSchemaVersion);
@@ -409,7 +432,7 @@ void add_delete(CLI::App& app, CommandContext& ctx, Action& action) {
       }
       fmt::print("Deleting table: {}\n", name);
       std::fflush(stdout);
-      return reporting("✗ Deletion failed: ", [&] {
+      const int code = reporting("✗ Deletion failed: ", [&] {
         Table table = connect(target);
         const bool existed = with_zae_errors("delete table '" + name + "'", [&] {
           if (*no_wait) {
@@ -431,6 +454,13 @@ void add_delete(CLI::App& app, CommandContext& ctx, Action& action) {
         }
         return kExitOk;
       });
+      if (code == kExitAwsError) {
+        fmt::print(stderr,
+                   "  A table with deletion protection is deleted after: zae-limiter deploy "
+                   "--name {} --no-deletion-protection\n",
+                   name);
+      }
+      return code;
     };
   });
 }
@@ -702,7 +732,9 @@ void add_upgrade(CLI::App& app, CommandContext& ctx, Action& action) {
           return kExitError;
         }
         fmt::print("\nEnsuring discovery tags...\n");
-        const bool added = with_zae_errors("tag table '" + table.name() + "'", [&] {
+        std::fflush(stdout);
+        try {
+          const bool added = with_zae_errors("tag table '" + table.name() + "'", [&] {
           const auto present = dynamodb::list_tags(table.client(), summary.table_arn);
           std::vector<aws::Tag> missing;
           for (const auto& tag : dynamodb::discovery_tags(table.name(), kClientVersion)) {
@@ -714,8 +746,12 @@ void add_upgrade(CLI::App& app, CommandContext& ctx, Action& action) {
             table.client().tag_resource(summary.table_arn, missing);
           }
           return !missing.empty();
-        });
-        fmt::print("      {}\n", added ? "Discovery tags added" : "Tags already present");
+          });
+          fmt::print("      {}\n", added ? "Discovery tags added" : "Tags already present");
+        } catch (const InfrastructureError& e) {
+          // spec/cli.md §3.9: a tag failure is not fatal.
+          fmt::print(stderr, "⚠️  Tag update failed: {}\n", e.what());
+        }
         fmt::print("\nInfrastructure is already up to date.\n");
         fmt::print("  Client:   {}\n  Schema:   {}\n", kClientVersion, record->schema_version);
         return kExitOk;
@@ -727,7 +763,9 @@ void add_upgrade(CLI::App& app, CommandContext& ctx, Action& action) {
 void add_refused(CLI::App& app, const char* name, const char* help, std::string message,
                  Action& action) {
   CLI::App* cmd = app.add_subcommand(name, help);
-  cmd->allow_extras();
+  // The original's options, accepted so that the refusal below is what the user sees.
+  cmd->add_option("-o")->description("Output file of the original (the command is refused)");
+  cmd->add_flag("--info,-f,--force")->description("Flags of the original (the command is refused)");
   cmd->callback([&action, message] {
     action = [message] {
       fmt::print(stderr, "✗ {}\n", message);

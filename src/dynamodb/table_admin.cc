@@ -9,6 +9,7 @@
 #include "aws/dynamodb_errors.h"
 #include "aws/json.h"
 #include "dynamodb/items.h"
+#include "dynamodb/provisioning.h"
 
 namespace zae::dynamodb {
 namespace {
@@ -71,6 +72,15 @@ std::string table_name_body(std::string_view table_name) {
   w.string(table_name);
   w.end_object();
   return body;
+}
+
+// Whether `table` holds the version record; false for a table of another key schema.
+bool has_version_record(aws::DynamoDbClient& client, const std::string& table) {
+  try {
+    return read_version_record(client, table).has_value();
+  } catch (const aws::ServiceError&) {
+    return false;  // ValidationException: not keyed by PK/SK; ResourceNotFound: deleted meanwhile
+  }
 }
 
 }  // namespace
@@ -200,6 +210,15 @@ std::vector<LimiterTable> list_limiter_tables(aws::DynamoDbClient& client) {
         tags = list_tags(client, table->table_arn);
       } catch (const aws::ResourceNotFoundError&) {
         continue;  // deleted meanwhile
+      } catch (const aws::ServiceError& e) {
+        if (e.code() != "UnknownOperationException") {
+          throw;
+        }
+        // DynamoDB Local has no tagging: a table with a version record is a limiter table.
+        if (!has_version_record(client, name)) {
+          continue;
+        }
+        tags = {{"Application", "zae-limiter"}};
       }
       if (!is_limiter_table(tags)) {
         continue;

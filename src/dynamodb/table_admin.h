@@ -64,7 +64,9 @@ struct LimiterTable {
 };
 
 // spec/cli.md §16.1 `list`: ListTables, then DescribeTable and ListTagsOfResource per table;
-// the limiter tables, sorted by name. Tables that disappear while listing are skipped.
+// the limiter tables, sorted by name. Tables that disappear while listing are skipped. Where the
+// endpoint has no tagging (DynamoDB Local: UnknownOperationException), a table counts when it
+// holds the version record (spec/data-model.md §6.3).
 std::vector<LimiterTable> list_limiter_tables(aws::DynamoDbClient& client);
 
 // UpdateContinuousBackups with PointInTimeRecoveryEnabled and, when given, RecoveryPeriodInDays
