@@ -256,9 +256,10 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
       "Example: zae-limiter deploy --name my-app --region eu-west-1 -t team=ml\n"
       "The C++ port creates the table directly through the DynamoDB API: there is no "
       "CloudFormation stack,\nno aggregator Lambda, no IAM roles, alarms, S3 archive or X-Ray. "
-      "Options that configure those are\nrejected (listed below). Re-running deploy on an "
+      "Options that configure those are\nrejected (see the list above). Re-running deploy on an "
       "existing table is safe: it ensures TTL, PITR, tags,\nthe version record and the default "
-      "namespace.");
+      "namespace. DynamoDB Local has no PITR and no tagging: deploy warns and goes on.\n"
+      "The table is chosen by the global options --name, --region and --endpoint-url.");
   struct Options {
     std::optional<int> pitr_days;
     bool pitr = true;
