@@ -122,8 +122,9 @@ Table connect(const DynamoDbStoreUri& uri) {
 }
 
 std::string not_found_message(const Table& table) {
-  return fmt::format("Table '{}' not found (region {}). Deploy it with: zae-limiter deploy --name {}",
-                     table.name(), region_text(table.uri), table.name());
+  return fmt::format(
+      "Table '{}' not found (region {}). Deploy it with: zae-limiter deploy --name {}",
+      table.name(), region_text(table.uri), table.name());
 }
 
 // DescribeTable; throws InfrastructureNotFoundError with a hint when the table is missing.
@@ -159,9 +160,9 @@ Compatibility compatibility(const dynamodb::VersionRecord& record) {
     const auto schema = dynamodb::SchemaVersion::parse(record.schema_version);
     const auto ours = dynamodb::SchemaVersion::parse(dynamodb::kClientSchemaVersion);
     const bool migration = schema && ours && schema->major != ours->major;
-    return {migration ? Compatibility::Kind::kMigrationRequired
-                      : Compatibility::Kind::kIncompatible,
-            e.what()};
+    return {
+        migration ? Compatibility::Kind::kMigrationRequired : Compatibility::Kind::kIncompatible,
+        e.what()};
   }
 }
 
@@ -183,8 +184,8 @@ void add_unsupported(CLI::App& cmd, std::vector<Unsupported>& out, const std::st
 void check_unsupported(const std::vector<Unsupported>& options) {
   for (const auto& u : options) {
     if (u.option->count() > 0) {
-      throw UsageError(fmt::format("{} is not supported by the C++ port: {}",
-                                   u.option->get_name(), u.reason));
+      throw UsageError(
+          fmt::format("{} is not supported by the C++ port: {}", u.option->get_name(), u.reason));
     }
   }
 }
@@ -201,11 +202,12 @@ std::vector<aws::Tag> parse_tags(const std::vector<std::string>& specs) {
       throw UsageError(fmt::format("Invalid tag '{}': the key must be 1-128 characters", spec));
     }
     if (tag.key.rfind("aws:", 0) == 0) {
-      throw UsageError(fmt::format("Invalid tag '{}': keys starting with 'aws:' are reserved", spec));
+      throw UsageError(
+          fmt::format("Invalid tag '{}': keys starting with 'aws:' are reserved", spec));
     }
     if (tag.value.size() > 256) {
-      throw UsageError(fmt::format("Invalid tag '{}': the value must be at most 256 characters",
-                                   spec));
+      throw UsageError(
+          fmt::format("Invalid tag '{}': the value must be at most 256 characters", spec));
     }
     bool replaced = false;
     for (auto& existing : tags) {
@@ -251,7 +253,8 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
       app, "deploy",
       "Create the DynamoDB table (exactly as the original defines it), its TTL, PITR, tags, "
       "version record and the default namespace",
-      "zae-limiter deploy --name my-app --region eu-west-1 --enable-deletion-protection -t team=ml");
+      "zae-limiter deploy --name my-app --region eu-west-1 --enable-deletion-protection -t "
+      "team=ml");
   cmd->footer(
       "Example: zae-limiter deploy --name my-app --region eu-west-1 -t team=ml\n"
       "The C++ port creates the table directly through the DynamoDB API: there is no "
@@ -282,10 +285,12 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
   cmd->add_option("-t,--tag", o->tags, "KEY=VALUE table tag (repeatable)");
   cmd->add_flag("--wait", o->wait, "Wait until the table is ACTIVE (always done)");
 
-  const std::string lambda = "it configures the aggregator Lambda, which only the original's "
-                             "CloudFormation stack deploys";
-  const std::string cfn = "it configures CloudFormation-managed resources the C++ port does not "
-                          "create (it creates the table directly)";
+  const std::string lambda =
+      "it configures the aggregator Lambda, which only the original's "
+      "CloudFormation stack deploys";
+  const std::string cfn =
+      "it configures CloudFormation-managed resources the C++ port does not "
+      "create (it creates the table directly)";
   auto& u = *unsupported;
   add_unsupported(*cmd, u, "--snapshot-windows", true, lambda);
   add_unsupported(*cmd, u, "--usage-retention-days", true, lambda);
@@ -335,10 +340,10 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
       } else {
         fmt::print("  Point-in-time recovery: enabled\n");
       }
-      fmt::print("  Deletion protection: {}\n",
-                 !protection_given ? "unchanged (disabled on a new table)"
-                 : o->deletion_protection ? "enabled"
-                                          : "disabled");
+      fmt::print("  Deletion protection: {}\n", !protection_given
+                                                    ? "unchanged (disabled on a new table)"
+                                                : o->deletion_protection ? "enabled"
+                                                                         : "disabled");
       if (!user_tags.empty()) {
         fmt::print("  Tags: {} user-defined\n", user_tags.size());
         for (const auto& tag : user_tags) {
@@ -366,9 +371,8 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
                   dynamodb::provision_table(table.client(), name, options);
               if (!r.table_created) {
                 // spec/cli.md §3.1: an existing deployment gets its discovery tags ensured.
-                unless_unsupported(warnings, "Tags not applied", [&] {
-                  table.client().tag_resource(r.table.table_arn, tags);
-                });
+                unless_unsupported(warnings, "Tags not applied",
+                                   [&] { table.client().tag_resource(r.table.table_arn, tags); });
               }
               unless_unsupported(warnings, "Point-in-time recovery not set", [&] {
                 dynamodb::set_point_in_time_recovery(table.client(), name, !pitr_disabled,
@@ -380,10 +384,9 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
               }
               return r;
             });
-        fmt::print("{}\n", result.table_created
-                               ? "✓ Table created"
-                               : fmt::format("✓ Table already exists ({})",
-                                             result.table.table_status));
+        fmt::print("{}\n", result.table_created ? "✓ Table created"
+                                                : fmt::format("✓ Table already exists ({})",
+                                                              result.table.table_status));
         fmt::print("  Table ARN: {}\n", result.table.table_arn);
         for (const auto& warning : warnings) {
           fmt::print(stderr, "⚠️  {}\n", warning);
@@ -398,8 +401,7 @@ void add_deploy(CLI::App& app, CommandContext& ctx, Action& action) {
           if (record) {
             const Compatibility c = compatibility(*record);
             if (c.kind != Compatibility::Kind::kCompatible) {
-              fmt::print(stderr, "✗ The table is not compatible with this client: {}\n",
-                         c.message);
+              fmt::print(stderr, "✗ The table is not compatible with this client: {}\n", c.message);
               return kExitError;
             }
           }
@@ -426,9 +428,8 @@ void add_delete(CLI::App& app, CommandContext& ctx, Action& action) {
       reject_json(ctx, "delete");
       const DynamoDbStoreUri target = dynamodb_target(ctx, "delete", TableName::kRequired);
       const std::string& name = target.table_name;
-      if (!*yes &&
-          !confirm(fmt::format("Are you sure you want to delete table '{}' and all its data?",
-                               name))) {
+      if (!*yes && !confirm(fmt::format(
+                       "Are you sure you want to delete table '{}' and all its data?", name))) {
         throw Aborted();
       }
       fmt::print("Deleting table: {}\n", name);
@@ -510,9 +511,9 @@ void add_status(CLI::App& app, CommandContext& ctx, Action& action) {
           summary = with_zae_errors("describe table '" + table.name() + "'", [&] {
             return dynamodb::describe_table_summary(table.client(), table.name());
           });
-          latency_ms = std::chrono::duration<double, std::milli>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
+          latency_ms =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
           reachable = summary.has_value();
           if (summary && summary->table_status == "ACTIVE") {
             record = read_version(table);
@@ -591,9 +592,8 @@ void add_list(CLI::App& app, CommandContext& ctx, Action& action) {
       target.table_name = std::string(kDefaultTableName);
       return reporting("✗ Failed to list limiters: ", [&] {
         Table table = connect(target);
-        const auto tables = with_zae_errors("list tables", [&] {
-          return dynamodb::list_limiter_tables(table.client());
-        });
+        const auto tables = with_zae_errors(
+            "list tables", [&] { return dynamodb::list_limiter_tables(table.client()); });
         const std::string region = region_text(target);
         if (tables.empty()) {
           fmt::print("\nNo rate limiter instances found in region.\n  Region: {}\n\n", region);
@@ -606,8 +606,9 @@ void add_list(CLI::App& app, CommandContext& ctx, Action& action) {
           const std::string& status = t.table.table_status;
           in_progress += status == "CREATING" || status == "UPDATING" || status == "DELETING";
           rows.push_back({t.name, status, t.version.value_or("-"),
-                          t.table.created_at ? core::format_utc_seconds(*t.table.created_at).substr(0, 10)
-                                             : std::string("unknown")});
+                          t.table.created_at
+                              ? core::format_utc_seconds(*t.table.created_at).substr(0, 10)
+                              : std::string("unknown")});
         }
         fmt::print("\nRate Limiter Instances ({})\n\n{}\n\nTotal: {} instance(s)\n", region,
                    render_table({"Name", "Status", "Version", "Created"}, rows), tables.size());
@@ -736,17 +737,17 @@ void add_upgrade(CLI::App& app, CommandContext& ctx, Action& action) {
         std::fflush(stdout);
         try {
           const bool added = with_zae_errors("tag table '" + table.name() + "'", [&] {
-          const auto present = dynamodb::list_tags(table.client(), summary.table_arn);
-          std::vector<aws::Tag> missing;
-          for (const auto& tag : dynamodb::discovery_tags(table.name(), kClientVersion)) {
-            if (!dynamodb::tag_value(present, tag.key)) {
-              missing.push_back(tag);
+            const auto present = dynamodb::list_tags(table.client(), summary.table_arn);
+            std::vector<aws::Tag> missing;
+            for (const auto& tag : dynamodb::discovery_tags(table.name(), kClientVersion)) {
+              if (!dynamodb::tag_value(present, tag.key)) {
+                missing.push_back(tag);
+              }
             }
-          }
-          if (!missing.empty()) {
-            table.client().tag_resource(summary.table_arn, missing);
-          }
-          return !missing.empty();
+            if (!missing.empty()) {
+              table.client().tag_resource(summary.table_arn, missing);
+            }
+            return !missing.empty();
           });
           fmt::print("      {}\n", added ? "Discovery tags added" : "Tags already present");
         } catch (const InfrastructureError& e) {
@@ -888,9 +889,8 @@ void add_namespace_commands(CLI::App& app, CommandContext& ctx, Action& action) 
         reject_json(ctx, "namespace delete");
         dynamodb::validate_namespace_name(*name);
         (void)dynamodb_target(ctx, "namespace delete", TableName::kDefaulted);
-        if (!*yes &&
-            !confirm(fmt::format("Delete namespace '{}'? Data will be orphaned but recoverable.",
-                                 *name))) {
+        if (!*yes && !confirm(fmt::format(
+                         "Delete namespace '{}'? Data will be orphaned but recoverable.", *name))) {
           throw Aborted();
         }
         return reporting("Error: Failed to delete namespace: ", [&] {
@@ -967,9 +967,9 @@ void add_namespace_commands(CLI::App& app, CommandContext& ctx, Action& action) 
     });
   }
   {
-    auto* cmd = command(*group, "purge",
-                        "Permanently delete every item of a soft-deleted namespace",
-                        "zae-limiter namespace purge AbCdEfGhIjK --name my-app --yes");
+    auto* cmd =
+        command(*group, "purge", "Permanently delete every item of a soft-deleted namespace",
+                "zae-limiter namespace purge AbCdEfGhIjK --name my-app --yes");
     auto id = std::make_shared<std::string>();
     auto yes = std::make_shared<bool>(false);
     cmd->add_option("NAMESPACE_ID", *id, "Namespace ID (see 'namespace orphans')")->required();

