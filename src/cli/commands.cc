@@ -37,7 +37,8 @@ std::shared_ptr<Store> CommandContext::store_ptr() {
   if (!store_) {
     StoreOptions options;
     options.namespace_name = namespace_name;
-    store_ = open_store(store_uri.empty() ? default_store_uri() : store_uri, options);
+    const std::string uri = data_store_uri(selection);
+    store_ = open_store(uri.empty() ? default_store_uri() : uri, options);
   }
   return store_;
 }

@@ -15,10 +15,7 @@
 #include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/exit_codes.h"
-
-#ifndef ZAE_VERSION
-#define ZAE_VERSION "0.0.0"
-#endif
+#include "cli/version.h"
 
 namespace {
 
@@ -33,24 +30,33 @@ int main(int argc, char** argv) {
   using namespace zae::cli;
   CLI::App app{"zae-limiter: distributed token-bucket rate limiting (embedded SQLite or DynamoDB)",
                "zae-limiter"};
-  app.set_version_flag("--version", std::string("zae-limiter, version ") + ZAE_VERSION);
+  app.set_version_flag("--version", fmt::format("zae-limiter, version {}", kClientVersion));
   app.require_subcommand(1);
   app.footer("Example: zae-limiter demo --threads 4 --duration 5");
 
-  std::string store_uri;
+  CommandContext context;
+  StoreSelection& selection = context.selection;
   app.add_option(
-      "--store", store_uri,
-      "Store URI: sqlite:///path.db, sqlite::memory:, dynamodb://TABLE?region=R "
+      "--store", selection.store_flag,
+      "Store URI: sqlite:///path.db, sqlite::memory:, dynamodb://TABLE?region=R&endpoint=URL "
       "(env ZAEL_STORE; default: the embedded SQLite file in the user's data directory)");
+  app.add_option("-n,--name", selection.name,
+                 "DynamoDB table name (the original's stack name): selects "
+                 "dynamodb://NAME?region=R&endpoint=URL; infrastructure and namespace commands "
+                 "default to 'zae-limiter'");
+  app.add_option("--region", selection.region, "AWS region (default: the AWS SDK chain)");
+  app.add_option("--endpoint-url", selection.endpoint_url,
+                 "DynamoDB endpoint override, e.g. http://localhost:8000 for DynamoDB Local");
   // Global options may also follow the subcommand: `zae-limiter entity show k --output json`.
   app.fallthrough();
-  CommandContext context;
   app.add_option("-N,--namespace", context.namespace_name, "Namespace (env ZAEL_NAMESPACE)");
   std::string output = "table";
   app.add_option("--output", output, "Output format: table or json")
       ->check(CLI::IsMember({"table", "json"}));
   Action action;
   add_data_commands(app, context, action);
+  add_infrastructure_commands(app, context, action);
+  add_local_commands(app, context, action);
 
   DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
@@ -70,8 +76,6 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--key-limit", demo.key_limits,
                        "Per-key default limit for the resource (repeatable; needs rpm and tpm)");
 
-  CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -86,12 +90,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*version_cmd) {
-      fmt::print("zae-limiter, version {}\n", ZAE_VERSION);
-      return kExitOk;
-    }
+    selection.env_store = env_or("ZAEL_STORE", "");
     if (action) {
-      context.store_uri = store_uri.empty() ? env_or("ZAEL_STORE", "") : store_uri;
       if (context.namespace_name.empty()) {
         context.namespace_name = env_or("ZAEL_NAMESPACE", "default");
       }
@@ -99,18 +99,27 @@ int main(int argc, char** argv) {
       return action();
     }
     if (*demo_cmd) {
-      demo.store_uri = store_uri.empty() ? env_or("ZAEL_STORE", "") : store_uri;
+      demo.store_uri = data_store_uri(selection);
       return run_demo(demo);
     }
   } catch (const Aborted& e) {
     fmt::print(stderr, "{}\n", e.what());
     return kExitError;
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return kExitUsage;
   } catch (const zae::ValidationError& e) {
     fmt::print(stderr, "Error: {}\n", e.what());
     return kExitUsage;
   } catch (const zae::RateLimitExceeded& e) {
     fmt::print(stderr, "Rate limited: {}\n", e.what());
     return kExitRateLimited;
+  } catch (const zae::InfrastructureNotFoundError& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return kExitTableNotFound;
+  } catch (const zae::InfrastructureError& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return kExitAwsError;
   } catch (const std::exception& e) {
     fmt::print(stderr, "Error: {}\n", e.what());
     return kExitError;
