@@ -17,6 +17,7 @@ namespace zae {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Property;
 using ::testing::Throws;
@@ -77,12 +78,22 @@ TEST(OpenStoreTest, RejectsABadUri) {
                                             Property(&ValidationError::value, "mysql://db"))));
 }
 
-TEST(OpenStoreTest, DynamoDbIsNotAvailableYet) {
-  EXPECT_THAT([] { open_store("dynamodb://limits?region=eu-west-1"); },
-              Throws<InfrastructureError>(
-                  Property(&InfrastructureError::what,
-                           AllOf(HasSubstr("DynamoDB stores are not available in this build yet"),
-                                 HasSubstr("dynamodb://limits?region=eu-west-1")))));
+TEST(OpenStoreTest, DynamoDbIsBuiltIn) {
+  EXPECT_THAT(available_store_schemes(), ElementsAre("sqlite", "dynamodb"));
+}
+
+TEST(OpenStoreTest, DynamoDbNamesAnInvalidTable) {
+  EXPECT_THAT([] { open_store("dynamodb://no%20spaces?endpoint=http://127.0.0.1:1"); },
+              Throws<ValidationError>());
+}
+
+TEST(OpenStoreTest, UnreachableDynamoDbIsAnInfrastructureError) {
+  setenv("AWS_ACCESS_KEY_ID", "local", /*overwrite=*/0);
+  setenv("AWS_SECRET_ACCESS_KEY", "local", /*overwrite=*/0);
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  EXPECT_THAT(
+      [] { open_store("dynamodb://limits?region=eu-west-1&endpoint=http://127.0.0.1:1"); },
+      Throws<InfrastructureError>(Property(&InfrastructureError::what, HasSubstr("limits"))));
 }
 
 TEST(OpenStoreTest, OpensSqliteStoresWithOptions) {
