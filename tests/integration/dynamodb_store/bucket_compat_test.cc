@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+// Bucket items of the DynamoDB Store against DynamoDB Local (ZAE_TEST_DYNAMODB_ENDPOINT; skipped
+// when unset): compatibility evidence for spec/data-model.md §6.10 and §7.1 in both directions.
+// Tests write literal items the way the spec says the Python original does and acquire through
+// the C++ store, or act through the store and compare the raw items attribute by attribute with
+// the spec. HTTP requests are counted, so "one round trip on the warm path" is checked here.
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "zae/errors.h"
+#include "zae/limit.h"
+#include "zae/store.h"
+
+#include "aws/curl_transport.h"
+#include "dynamodb/dynamodb_connection.h"
+#include "dynamodb/dynamodb_store.h"
+#include "dynamodb/items.h"
+#include "dynamodb/keys.h"
+#include "dynamodb/provisioning.h"
+#include "support/fake_clock.h"
+
+namespace zae::dynamodb {
+namespace {
+
+using aws::AttributeMap;
+using aws::AttributeValue;
+using namespace std::chrono_literals;
+
+AttributeValue S(std::string text) { return AttributeValue::of_string(std::move(text)); }
+AttributeValue N(std::int64_t value) { return AttributeValue::of_int64(value); }
+AttributeValue B(bool value) { return AttributeValue::of_bool(value); }
+
+// 2100-01-01T00:00:00Z: in the future, so that DynamoDB Local's TTL sweeper never removes a
+// bucket these tests expect to find.
+constexpr std::int64_t kStartMs = 4'102'444'800'000;
+constexpr std::int64_t kStartS = kStartMs / 1000;
+
+// Counts the HTTP requests the store sends.
+class CountingTransport final : public aws::HttpTransport {
+ public:
+  explicit CountingTransport(std::shared_ptr<aws::HttpTransport> inner)
+      : inner_(std::move(inner)) {}
+  aws::HttpResponse send(const aws::HttpRequest& request) override {
+    ++requests_;
+    ++round_trips_;
+    return inner_->send(request);
+  }
+  // Sends its requests concurrently: one round trip.
+  std::vector<aws::HttpOutcome> send_all(std::span<const aws::HttpRequest> requests) override {
+    requests_ += static_cast<int>(requests.size());
+    ++round_trips_;
+    return inner_->send_all(requests);
+  }
+  int requests() const { return requests_.load(); }
+  int round_trips() const { return round_trips_.load(); }
+  void reset() {
+    requests_ = 0;
+    round_trips_ = 0;
+  }
+
+ private:
+  std::shared_ptr<aws::HttpTransport> inner_;
+  std::atomic<int> requests_{0};
+  std::atomic<int> round_trips_{0};
+};
+
+// Attribute by attribute, in any order (DynamoDB keeps none).
+void expect_same_item(const AttributeMap& actual, const AttributeMap& expected) {
+  for (const auto& [name, value] : expected) {
+    const AttributeValue* found = actual.find(name);
+    if (found == nullptr) {
+      ADD_FAILURE() << "missing attribute " << name;
+    } else {
+      EXPECT_TRUE(*found == value) << "attribute " << name << " differs";
+    }
+  }
+  for (const auto& [name, value] : actual) {
+    EXPECT_TRUE(expected.contains(name)) << "unexpected attribute " << name;
+  }
+}
+
+class BucketCompatTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const char* endpoint = std::getenv("ZAE_TEST_DYNAMODB_ENDPOINT");
+    if (endpoint == nullptr || *endpoint == '\0') {
+      return;
+    }
+    transport_ = new std::shared_ptr<CountingTransport>(
+        std::make_shared<CountingTransport>(std::make_shared<aws::CurlTransport>()));
+    client_ = new std::shared_ptr<aws::DynamoDbClient>(
+        std::make_shared<aws::DynamoDbClient>(aws::DynamoDbClientConfig{
+            .endpoint = endpoint,
+            .region = "us-east-1",
+            .credentials = aws::static_credentials({"local", "local", ""}),
+            .transport = *transport_,
+        }));
+    table_ = new std::string("zae-it-buckets-" + std::to_string(std::random_device{}() % 1000000));
+    (void)provision_table(**client_, *table_,
+                          ProvisionOptions{.table = {.point_in_time_recovery = false},
+                                           .updated_by = "cpp:test",
+                                           .now_seconds = [] { return kStartS; }});
+  }
+
+  static void TearDownTestSuite() {
+    if (client_ != nullptr) {
+      try {
+        (void)(*client_)->delete_table(*table_);
+      } catch (const std::exception&) {
+      }
+    }
+    delete client_;
+    delete transport_;
+    delete table_;
+    client_ = nullptr;
+    transport_ = nullptr;
+    table_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (client_ == nullptr) {
+      GTEST_SKIP() << "ZAE_TEST_DYNAMODB_ENDPOINT is not set (DynamoDB Local)";
+    }
+    store_ = open_store_named("ns-" + std::to_string(counter_++));
+  }
+
+  std::unique_ptr<DynamoDbStore> open_store_named(const std::string& name) {
+    auto connection = std::make_shared<DynamoDbConnection>(
+        *client_,
+        DynamoDbConnectionOptions{.auto_provision = AutoProvision::kDisabled, .provision = {}});
+    OpenedNamespace opened = connection->open(*table_, name);
+    return std::make_unique<DynamoDbStore>(std::move(connection), std::move(opened),
+                                           DynamoDbStoreOptions{.clock = &clock_});
+  }
+
+  const std::string& ns() const { return store_->namespace_id(); }
+  aws::DynamoDbClient& client() { return **client_; }
+  CountingTransport& transport() { return **transport_; }
+  std::int64_t now_ms() const { return clock_.now_ms(); }
+
+  AttributeMap raw_bucket(const std::string& entity, const std::string& resource) {
+    auto result = client().get_item({.table_name = *table_,
+                                     .key = bucket_key(ns(), entity, resource, 0).to_attributes(),
+                                     .consistency = aws::ReadConsistency::kStrong});
+    EXPECT_TRUE(result.item.has_value()) << entity << "/" << resource;
+    return result.item.value_or(AttributeMap{});
+  }
+  std::int64_t number(const AttributeMap& item, std::string_view name) {
+    const AttributeValue* value = item.find(name);
+    EXPECT_NE(value, nullptr) << name;
+    return value != nullptr ? value->as_int64() : -1;
+  }
+
+  // A bucket item exactly as spec/data-model.md §6.10 says the original creates it, with one
+  // limit rpm (capacity/refill per minute) at `tokens` millitokens.
+  AttributeMap python_bucket(const std::string& entity, const std::string& resource,
+                             std::int64_t capacity, std::int64_t tokens, std::int64_t rf,
+                             bool cascade, const std::string& parent) {
+    AttributeMap item;
+    item.set("PK", S(bucket_pk(ns(), entity, resource, 0)));
+    item.set("SK", S("#STATE"));
+    item.set("entity_id", S(entity));
+    item.set("resource", S(resource));
+    item.set("rf", N(rf));
+    item.set("b_rpm_tk", N(tokens));
+    item.set("b_rpm_cp", N(capacity * 1000));
+    item.set("b_rpm_ra", N(capacity * 1000));
+    item.set("b_rpm_rp", N(60'000));
+    item.set("b_rpm_tc", N(capacity * 1000 - tokens));
+    item.set("b_wcu_tk", N(1'000'000));
+    item.set("b_wcu_cp", N(1'000'000));
+    item.set("b_wcu_ra", N(1'000'000));
+    item.set("b_wcu_rp", N(1000));
+    item.set("b_wcu_tc", N(0));
+    item.set("cascade", B(cascade));
+    if (!parent.empty()) {
+      item.set("parent_id", S(parent));
+    }
+    item.set("shard_count", N(1));
+    item.set("GSI2PK", S(ns() + "/RESOURCE#" + resource));
+    item.set("GSI2SK", S("BUCKET#" + entity + "#0"));
+    item.set("GSI3PK", S(ns() + "/ENTITY#" + entity));
+    item.set("GSI3SK", S("BUCKET#" + resource + "#0"));
+    item.set("GSI4PK", S(ns()));
+    item.set("GSI4SK", S("BUCKET#" + entity + "#" + resource + "#0"));
+    return item;
+  }
+  void put(AttributeMap item) { (void)client().put_item({.table_name = *table_, .item = item}); }
+
+  ConsumeResult consume(const std::string& entity, std::vector<Limit> limits, Amounts amounts,
+                        std::optional<ConsumeTarget> parent = std::nullopt,
+                        LimitSource source = LimitSource::kEntity) {
+    return store_->consume(ConsumeRequest{.target = ConsumeTarget{.entity_id = entity,
+                                                                  .resource = "gpt-4",
+                                                                  .limits = std::move(limits),
+                                                                  .source = source},
+                                          .parent = std::move(parent),
+                                          .amounts = std::move(amounts),
+                                          .now = clock_.now()});
+  }
+
+  static std::shared_ptr<aws::DynamoDbClient>* client_;
+  static std::shared_ptr<CountingTransport>* transport_;
+  static std::string* table_;
+  static std::atomic<int> counter_;
+  test::FakeClock clock_{kStartMs};
+  std::unique_ptr<DynamoDbStore> store_;
+  const Limit rpm10_ = Limit::per_minute("rpm", 10);
+};
+
+std::shared_ptr<aws::DynamoDbClient>* BucketCompatTest::client_ = nullptr;
+std::shared_ptr<CountingTransport>* BucketCompatTest::transport_ = nullptr;
+std::string* BucketCompatTest::table_ = nullptr;
+std::atomic<int> BucketCompatTest::counter_{0};
+
+TEST_F(BucketCompatTest, CreatedBucketIsTheSpecItemAttributeByAttribute) {
+  store_->create_entity({.entity_id = "project"}, clock_.now());
+  store_->create_entity({.entity_id = "key-1", .parent_id = "project", .cascade = true},
+                        clock_.now());
+  const ConsumeResult result =
+      consume("key-1", {rpm10_}, {{"rpm", 3}},
+              ConsumeTarget{.entity_id = "project", .resource = "gpt-4", .limits = {rpm10_}},
+              LimitSource::kResource);
+  ASSERT_EQ(result.kind, ConsumeResult::Kind::kAdmitted);
+
+  AttributeMap expected = python_bucket("key-1", "gpt-4", 10, 7000, now_ms(), true, "project");
+  expected.set("b_rpm_tc", N(3000));
+  expected.set("ttl", N(kStartS + 420));  // resource defaults: 60 s to fill × 7 (§9)
+  expect_same_item(raw_bucket("key-1", "gpt-4"), expected);
+  // The parent's item carries the parent's own hierarchy (none), not the child's (OQ-8).
+  AttributeMap parent = python_bucket("project", "gpt-4", 10, 7000, now_ms(), false, "");
+  parent.set("b_rpm_tc", N(3000));
+  parent.set("ttl", N(kStartS + 420));  // its limits are not the parent's own config
+  expect_same_item(raw_bucket("project", "gpt-4"), parent);
+}
+
+TEST_F(BucketCompatTest, PythonBucketIsReadAndConsumedInOneRequest) {
+  put(python_bucket("key-1", "gpt-4", 10, 6000, kStartMs - 1000, false, ""));
+  const std::optional<BucketState> state = store_->get_bucket("key-1", "gpt-4");
+  ASSERT_TRUE(state.has_value());
+  ASSERT_EQ(state->limits.size(), 1u);  // wcu is hidden
+  EXPECT_EQ(state->limits[0].limit, rpm10_);
+  EXPECT_EQ(state->limits[0].tokens_milli, 6000);
+  EXPECT_EQ(state->limits[0].total_consumed_milli, 4000);
+  EXPECT_EQ(state->last_refill, from_epoch_ms(kStartMs - 1000));
+
+  transport().reset();
+  const ConsumeResult result = consume("key-1", {rpm10_}, {{"rpm", 2}});
+  ASSERT_EQ(result.kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(transport().requests(), 1);  // the warm path: one conditional UpdateItem
+  EXPECT_EQ(result.entries[0].tokens_milli, 6000 + 166 - 2000);  // 1 s of 10/min refill owed
+
+  // Row 2's shape: ADDs on tk/tc and wcu, rf untouched.
+  const AttributeMap item = raw_bucket("key-1", "gpt-4");
+  EXPECT_EQ(number(item, "b_rpm_tk"), 4000);
+  EXPECT_EQ(number(item, "b_rpm_tc"), 6000);
+  EXPECT_EQ(number(item, "b_wcu_tk"), 999'000);
+  EXPECT_EQ(number(item, "b_wcu_tc"), 1000);
+  EXPECT_EQ(number(item, "rf"), kStartMs - 1000);
+}
+
+TEST_F(BucketCompatTest, FastRejectionTakesOneRequestAndWritesNothing) {
+  put(python_bucket("key-1", "gpt-4", 10, 500, kStartMs, false, ""));
+  ASSERT_TRUE(store_->get_bucket("key-1", "gpt-4").has_value());     // remembered
+  put(python_bucket("key-1", "gpt-4", 10, 0, kStartMs, false, ""));  // another writer
+  transport().reset();
+  const ConsumeResult result = consume("key-1", {rpm10_}, {{"rpm", 1}});
+  EXPECT_EQ(result.kind, ConsumeResult::Kind::kRejected);
+  EXPECT_EQ(transport().requests(), 1);  // the failed write's old item decided it
+  EXPECT_EQ(result.statuses[0].available, 0);
+  EXPECT_EQ(result.statuses[0].retry_after, 6001ms);
+  EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tk"), 0);
+}
+
+TEST_F(BucketCompatTest, StaleStateCostsOneMoreRequestNotARead) {
+  put(python_bucket("key-1", "gpt-4", 10, 10'000, kStartMs, false, ""));
+  ASSERT_TRUE(store_->get_bucket("key-1", "gpt-4").has_value());
+  // A Python client refilled meanwhile (row 3: rf moves), so the remembered rf is stale.
+  put(python_bucket("key-1", "gpt-4", 10, 5000, kStartMs + 10, false, ""));
+  clock_.advance(20ms);
+  transport().reset();
+  ASSERT_EQ(consume("key-1", {rpm10_}, {{"rpm", 1}}).kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(transport().requests(), 2);  // the failed write returned the item; no GetItem
+  EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tk"), 4000);
+}
+
+// The original's speculative write charges a consumption at rf: after an idle period a full
+// bucket admits its capacity on the fast path and then, on the slow path, the refill of the
+// whole idle period again. Here the capacity is the burst, whatever the path.
+TEST_F(BucketCompatTest, IdleFullBucketAdmitsItsCapacityOnceNotTwice) {
+  put(python_bucket("key-1", "gpt-4", 10, 10'000, kStartMs, false, ""));
+  ASSERT_TRUE(store_->get_bucket("key-1", "gpt-4").has_value());
+  clock_.advance(1h);
+  int admitted = 0;
+  for (int i = 0; i < 25; ++i) {
+    admitted += consume("key-1", {rpm10_}, {{"rpm", 1}}).kind == ConsumeResult::Kind::kAdmitted;
+  }
+  EXPECT_EQ(admitted, 10);
+  const AttributeMap item = raw_bucket("key-1", "gpt-4");
+  EXPECT_EQ(number(item, "b_rpm_tk"), 0);
+  EXPECT_EQ(number(item, "b_rpm_tc"), 10'000);  // 0 consumed before + 10 now
+  EXPECT_EQ(number(item, "rf"), now_ms());      // the capped refill was materialized at now
+}
+
+TEST_F(BucketCompatTest, WarmCascadeSendsChildAndParentInOneRoundTrip) {
+  store_->create_entity({.entity_id = "project"}, clock_.now());
+  store_->create_entity({.entity_id = "key-1", .parent_id = "project", .cascade = true},
+                        clock_.now());
+  const ConsumeTarget parent{.entity_id = "project", .resource = "gpt-4", .limits = {rpm10_}};
+  const Limit rpm100 = Limit::per_minute("rpm", 100);
+  ASSERT_EQ(consume("key-1", {rpm100}, {{"rpm", 1}}, parent).kind, ConsumeResult::Kind::kAdmitted);
+  transport().reset();
+  ASSERT_EQ(consume("key-1", {rpm100}, {{"rpm", 1}}, parent).kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(transport().requests(), 2);
+  EXPECT_EQ(transport().round_trips(), 1);
+  EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tk"), 98'000);
+  EXPECT_EQ(number(raw_bucket("project", "gpt-4"), "b_rpm_tk"), 8000);
+}
+
+TEST_F(BucketCompatTest, ParentShortCompensatesTheChild) {
+  store_->create_entity({.entity_id = "project"}, clock_.now());
+  store_->create_entity({.entity_id = "key-1", .parent_id = "project", .cascade = true},
+                        clock_.now());
+  const ConsumeTarget parent{
+      .entity_id = "project", .resource = "gpt-4", .limits = {Limit::per_minute("rpm", 2)}};
+  ASSERT_EQ(consume("key-1", {rpm10_}, {{"rpm", 2}}, parent).kind, ConsumeResult::Kind::kAdmitted);
+  const ConsumeResult rejected = consume("key-1", {rpm10_}, {{"rpm", 1}}, parent);
+  EXPECT_EQ(rejected.kind, ConsumeResult::Kind::kRejected);
+  const AttributeMap child = raw_bucket("key-1", "gpt-4");
+  EXPECT_EQ(number(child, "b_rpm_tk"), 8000);  // taken in parallel, then given back (row 5)
+  EXPECT_EQ(number(child, "b_rpm_tc"), 2000);
+}
+
+// OQ-8: a bucket created before its entity (cascade false on the item) must not make the
+// store skip the parent once the entity cascades.
+TEST_F(BucketCompatTest, StaleHierarchyCopyIsCheckedAgainstTheEntityAndRefreshed) {
+  put(python_bucket("key-1", "gpt-4", 10, 10'000, kStartMs, false, ""));
+  store_->create_entity({.entity_id = "project"}, clock_.now());
+  store_->create_entity({.entity_id = "key-1", .parent_id = "project", .cascade = true},
+                        clock_.now());
+  const ConsumeTarget parent{.entity_id = "project", .resource = "gpt-4", .limits = {rpm10_}};
+  // The caller knows the parent; the item's copy disagrees, the entity record decides.
+  ASSERT_EQ(consume("key-1", {rpm10_}, {{"rpm", 1}}, parent).kind, ConsumeResult::Kind::kAdmitted);
+  const AttributeMap child = raw_bucket("key-1", "gpt-4");
+  EXPECT_EQ(child.at("cascade"), B(true));
+  EXPECT_EQ(child.at("parent_id"), S("project"));
+  EXPECT_EQ(number(raw_bucket("project", "gpt-4"), "b_rpm_tk"), 9000);
+  // A caller that misses the parent is told, and nothing is consumed.
+  const ConsumeResult missed = consume("key-1", {rpm10_}, {{"rpm", 1}});
+  EXPECT_EQ(missed.kind, ConsumeResult::Kind::kCascadeMismatch);
+  EXPECT_EQ(missed.actual_parent, "project");
+  EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tk"), 9000);
+}
+
+TEST_F(BucketCompatTest, MalformedBucketItemIsAClearErrorNamingTheItem) {
+  AttributeMap item = python_bucket("key-1", "gpt-4", 10, 10'000, kStartMs, false, "");
+  item.set("b_rpm_tk", S("lots"));
+  put(item);
+  try {
+    (void)store_->get_bucket("key-1", "gpt-4");
+    FAIL() << "expected MalformedItemError";
+  } catch (const MalformedItemError& error) {
+    EXPECT_THAT(error.what(), ::testing::HasSubstr("BUCKET#key-1#gpt-4#0"));
+  }
+  EXPECT_THROW(consume("key-1", {rpm10_}, {{"rpm", 1}}), InfrastructureError);
+}
+
+TEST_F(BucketCompatTest, KeyInjectionIsRejectedBeforeAnyRequest) {
+  transport().reset();
+  EXPECT_THROW(consume("key#1", {rpm10_}, {{"rpm", 1}}), ValidationError);
+  EXPECT_THROW(store_->get_bucket("key-1", "gpt#4"), ValidationError);
+  EXPECT_EQ(transport().requests(), 0);
+}
+
+}  // namespace
+}  // namespace zae::dynamodb
