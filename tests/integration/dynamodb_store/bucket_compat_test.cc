@@ -16,7 +16,9 @@
 #include <gtest/gtest.h>
 
 #include "zae/errors.h"
+#include "zae/lease.h"
 #include "zae/limit.h"
+#include "zae/rate_limiter.h"
 #include "zae/store.h"
 
 #include "aws/curl_transport.h"
@@ -51,25 +53,42 @@ class CountingTransport final : public aws::HttpTransport {
   aws::HttpResponse send(const aws::HttpRequest& request) override {
     ++requests_;
     ++round_trips_;
+    if (down_) {
+      throw aws::NetworkError(aws::NetworkErrorKind::kConnect, "connection refused (test)");
+    }
     return inner_->send(request);
   }
   // Sends its requests concurrently: one round trip.
   std::vector<aws::HttpOutcome> send_all(std::span<const aws::HttpRequest> requests) override {
     requests_ += static_cast<int>(requests.size());
     ++round_trips_;
+    if (down_) {
+      std::vector<aws::HttpOutcome> outcomes;
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        outcomes.push_back(aws::HttpOutcome{
+            .response = std::nullopt,
+            .error =
+                aws::NetworkError(aws::NetworkErrorKind::kConnect, "connection refused (test)")});
+      }
+      return outcomes;
+    }
     return inner_->send_all(requests);
   }
+  // While down, every request fails as if DynamoDB were unreachable.
+  void set_down(bool down) { down_ = down; }
   int requests() const { return requests_.load(); }
   int round_trips() const { return round_trips_.load(); }
   void reset() {
     requests_ = 0;
     round_trips_ = 0;
+    down_ = false;
   }
 
  private:
   std::shared_ptr<aws::HttpTransport> inner_;
   std::atomic<int> requests_{0};
   std::atomic<int> round_trips_{0};
+  std::atomic<bool> down_{false};
 };
 
 // Attribute by attribute, in any order (DynamoDB keeps none).
@@ -212,7 +231,7 @@ class BucketCompatTest : public ::testing::Test {
   static std::string* table_;
   static std::atomic<int> counter_;
   test::FakeClock clock_{kStartMs};
-  std::unique_ptr<DynamoDbStore> store_;
+  std::shared_ptr<DynamoDbStore> store_;
   const Limit rpm10_ = Limit::per_minute("rpm", 10);
 };
 
@@ -378,6 +397,32 @@ TEST_F(BucketCompatTest, KeyInjectionIsRejectedBeforeAnyRequest) {
   EXPECT_THROW(consume("key#1", {rpm10_}, {{"rpm", 1}}), ValidationError);
   EXPECT_THROW(store_->get_bucket("key-1", "gpt#4"), ValidationError);
   EXPECT_EQ(transport().requests(), 0);
+}
+
+TEST_F(BucketCompatTest, UnreachableDynamoDbFollowsOnUnavailable) {
+  std::shared_ptr<Store> store = store_;
+  RateLimiterOptions options;
+  options.clock = &clock_;
+  RateLimiter limiter(store, std::move(options));
+  const AcquireRequest request{.entity_id = "key-1",
+                               .resource = "gpt-4",
+                               .consume = {{"rpm", 1}},
+                               .limits = std::vector<Limit>{rpm10_}};
+  limiter.acquire(request).commit();  // warm
+  transport().set_down(true);
+  AcquireRequest blocking = request;
+  blocking.on_unavailable = OnUnavailable::kBlock;
+  EXPECT_THROW(limiter.acquire(blocking), RateLimiterUnavailable);
+  AcquireRequest allowing = request;
+  allowing.on_unavailable = OnUnavailable::kAllow;
+  Lease lease = limiter.acquire(allowing);
+  EXPECT_TRUE(lease.is_noop());
+  lease.commit();
+  EXPECT_FALSE(store->is_available());
+  transport().set_down(false);
+  EXPECT_TRUE(store->is_available());
+  limiter.acquire(request).commit();
+  EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tc"), 2000);
 }
 
 }  // namespace
