@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+// The bucket write planner (src/dynamodb/bucket_plan.h): decisions and the exact expressions of
+// spec/data-model.md §7.1, hermetic. Property: the planned balance always equals the SQLite
+// store's arithmetic (refill, clamp, consume), and every write form's guard admits exactly the
+// stored states for which its result is that balance.
+#include "dynamodb/bucket_plan.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "core/bucket.h"
+#include "dynamodb/items.h"
+
+namespace zae::dynamodb {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr std::int64_t kNow = 4'102'444'800'000;  // 2100-01-01T00:00:00Z
+
+BucketItem item_with(std::int64_t tokens, std::int64_t rf, std::int64_t wcu_tokens = 1'000'000) {
+  BucketItem item;
+  item.entity_id = "key-1";
+  item.resource = "gpt-4";
+  item.refill_ms = rf;
+  item.limits.push_back(BucketLimitFields{.name = "rpm",
+                                          .tokens_milli = tokens,
+                                          .capacity_milli = 10'000,
+                                          .refill_amount_milli = 10'000,
+                                          .refill_period_ms = 60'000,
+                                          .total_consumed_milli = 0});
+  item.wcu = full_wcu_fields();
+  item.wcu->tokens_milli = wcu_tokens;
+  return item;
+}
+
+ConsumeTarget target(std::vector<Limit> limits) {
+  return ConsumeTarget{.entity_id = "key-1",
+                       .resource = "gpt-4",
+                       .limits = std::move(limits),
+                       .source = LimitSource::kEntity};
+}
+
+ItemPlan planned(const std::optional<BucketItem>& state, std::int64_t amount,
+                 std::vector<Limit> limits = {Limit::per_minute("rpm", 10)},
+                 bool* admitted = nullptr) {
+  ItemPlan plan = plan_item("key-1", "gpt-4", state, kNow);
+  std::vector<LimitStatus> statuses;
+  std::vector<ConsumedEntry> entries;
+  const bool ok = plan_side(plan, target(std::move(limits)), {{"rpm", amount}}, statuses, entries);
+  if (admitted != nullptr) {
+    *admitted = ok;
+  }
+  return plan;
+}
+
+const WriteContext kContext{.table = "t", .ns = "ns", .ttl = {}, .hierarchy = {}};
+
+TEST(BucketPlanTest, MissingOrExpiredItemIsCreated) {
+  EXPECT_EQ(choose_write(planned(std::nullopt, 1)), WriteKind::kCreate);
+  BucketItem expired = item_with(10'000, kNow - 1000);
+  expired.ttl = kNow / 1000;  // ttl <= now_s
+  EXPECT_EQ(choose_write(planned(expired, 1)), WriteKind::kCreate);
+  const aws::PutItemRequest put = create_request(kContext, planned(std::nullopt, 3), {});
+  EXPECT_EQ(put.condition_expression, "attribute_not_exists(PK) OR #ttl <= :now");
+  EXPECT_EQ(put.item.at("b_rpm_tk").as_int64(), 7000);
+  EXPECT_EQ(put.item.at("b_rpm_tc").as_int64(), 3000);
+  EXPECT_EQ(put.item.at("b_wcu_tk").as_int64(), 1'000'000);
+  EXPECT_EQ(put.item.at("rf").as_int64(), kNow);
+}
+
+TEST(BucketPlanTest, UncappedConsumptionIsTheWarmWrite) {
+  // 4 tokens, 1 s since rf: 166 milli owed; nowhere near the cap.
+  const ItemPlan plan = planned(item_with(4000, kNow - 1000), 2);
+  ASSERT_EQ(choose_write(plan), WriteKind::kConsume);
+  const aws::UpdateItemRequest update = consume_request(kContext, plan);
+  // Row 2's ADDs (rf does not move) ...
+  EXPECT_EQ(update.update_expression, "ADD #a2 :v2, #a3 :v3, #a7 :v9, #a8 :v10");
+  // ... guarded by: rf as planned, not expired, enough with the refill owed, that refill not
+  // capped, parameters unchanged, one WCU left.
+  EXPECT_EQ(update.condition_expression,
+            "#a0 = :v0 AND (attribute_not_exists(#a1) OR #a1 > :v1) AND #a2 >= :v4 AND "
+            "#a2 <= :v5 AND #a4 = :v6 AND #a5 = :v7 AND #a6 = :v8 AND #a7 >= :v11");
+  const aws::ExpressionNames names{{"#a0", "rf"},       {"#a1", "ttl"},      {"#a2", "b_rpm_tk"},
+                                   {"#a3", "b_rpm_tc"}, {"#a4", "b_rpm_cp"}, {"#a5", "b_rpm_ra"},
+                                   {"#a6", "b_rpm_rp"}, {"#a7", "b_wcu_tk"}, {"#a8", "b_wcu_tc"}};
+  EXPECT_EQ(update.expression_attribute_names, names);
+  const auto value = [&](const char* name) {
+    return update.expression_attribute_values.at(name).as_int64();
+  };
+  EXPECT_EQ(value(":v0"), kNow - 1000);
+  EXPECT_EQ(value(":v1"), kNow / 1000);
+  EXPECT_EQ(value(":v2"), -2000);
+  EXPECT_EQ(value(":v3"), 2000);
+  EXPECT_EQ(value(":v4"), 2000 - 166);
+  EXPECT_EQ(value(":v5"), 10'000 - 166);
+  EXPECT_EQ(value(":v6"), 10'000);
+  EXPECT_EQ(value(":v7"), 10'000);
+  EXPECT_EQ(value(":v8"), 60'000);
+  EXPECT_EQ(value(":v9"), -1000);
+  EXPECT_EQ(value(":v10"), 1000);
+  EXPECT_EQ(value(":v11"), 1000);
+  EXPECT_EQ(update.return_values, aws::ReturnValues::kAllNew);
+  EXPECT_EQ(update.return_values_on_condition_check_failure,
+            aws::ReturnValuesOnConditionCheckFailure::kAllOld);
+}
+
+TEST(BucketPlanTest, CappedRefillIsMaterializedAtNow) {
+  // Full and idle for an hour: charging at rf would credit the capped refill a second time.
+  const ItemPlan plan = planned(item_with(10'000, kNow - 3'600'000), 1);
+  ASSERT_EQ(choose_write(plan), WriteKind::kRefill);
+  const aws::UpdateItemRequest update = refill_request(kContext, plan);
+  // rf moves to now; rpm and wcu are set to their caps (minus what is taken), guarded by
+  // "still capped", so concurrent ADDs cannot be lost; rf locked as read.
+  EXPECT_EQ(update.update_expression, "SET #a0 = :v0, #a2 = :v3, #a4 = :v6 ADD #a3 :v5");
+  EXPECT_EQ(update.condition_expression,
+            "#a0 = :v1 AND (attribute_not_exists(#a1) OR #a1 > :v2) AND #a2 >= :v4 AND "
+            "#a4 >= :v7");
+  const auto value = [&](const char* name) {
+    return update.expression_attribute_values.at(name).as_int64();
+  };
+  EXPECT_EQ(value(":v0"), kNow);
+  EXPECT_EQ(value(":v1"), kNow - 3'600'000);
+  EXPECT_EQ(value(":v3"), 9000);
+  EXPECT_EQ(value(":v4"), 10'000 - 600'000);
+  EXPECT_EQ(value(":v5"), 1000);
+  EXPECT_EQ(value(":v6"), 1'000'000);
+}
+
+TEST(BucketPlanTest, ChangedParametersAndNewLimitsNeedTheRefillingWrite) {
+  EXPECT_EQ(choose_write(planned(item_with(4000, kNow), 1, {Limit::per_minute("rpm", 5)})),
+            WriteKind::kRefill);
+  EXPECT_EQ(choose_write(planned(item_with(4000, kNow), 1,
+                                 {Limit::per_minute("rpm", 10), Limit::per_minute("tpm", 100)})),
+            WriteKind::kRefill);
+  EXPECT_EQ(choose_write(planned(item_with(4000, kNow, /*wcu_tokens=*/500), 1)),
+            WriteKind::kRefill);
+}
+
+TEST(BucketPlanTest, RejectionReportsTheRefilledBalance) {
+  bool admitted = true;
+  const ItemPlan plan =
+      planned(item_with(0, kNow - 500), 1, {Limit::per_minute("rpm", 60)}, &admitted);
+  EXPECT_FALSE(admitted);
+  EXPECT_EQ(plan.find("rpm")->consumed, 0);
+}
+
+TEST(BucketPlanTest, HierarchyRuleOfTheTargetItem) {
+  BucketItem item = item_with(4000, kNow);
+  const HierarchyRule to_project{.mode = HierarchyRule::Mode::kRequire,
+                                 .hierarchy = {.cascade = true, .parent_id = "project"}};
+  const HierarchyRule no_parent{.mode = HierarchyRule::Mode::kRequire, .hierarchy = {}};
+  EXPECT_FALSE(hierarchy_matches(item, to_project));
+  EXPECT_TRUE(hierarchy_matches(item, no_parent));
+  item.cascade = true;
+  item.parent_id = "project";
+  EXPECT_TRUE(hierarchy_matches(item, to_project));
+  EXPECT_FALSE(hierarchy_matches(item, no_parent));
+  item.cascade = false;  // a parent without cascade is no cascade
+  EXPECT_TRUE(hierarchy_matches(item, no_parent));
+
+  const aws::UpdateItemRequest update =
+      consume_request(WriteContext{.table = "t", .ns = "ns", .ttl = {}, .hierarchy = to_project},
+                      planned(item_with(4000, kNow), 1));
+  EXPECT_THAT(update.condition_expression, HasSubstr(" = :v"));
+  bool names_cascade = false;
+  for (const auto& [placeholder, name] : update.expression_attribute_names) {
+    names_cascade = names_cascade || name == "cascade";
+  }
+  EXPECT_TRUE(names_cascade);
+}
+
+TEST(BucketPlanTest, DeltasRefillFirstAndCapRefunds) {
+  ItemPlan plan = plan_item("key-1", "gpt-4", item_with(9000, kNow - 3000), kNow);
+  ASSERT_TRUE(plan_deltas(plan, {{"rpm", 1000}}));
+  EXPECT_EQ(plan.find("rpm")->tokens, 8500);  // 9000 + 500 refilled − 1000
+  ItemPlan refund = plan_item("key-1", "gpt-4", item_with(9000, kNow), kNow);
+  ASSERT_TRUE(plan_deltas(refund, {{"rpm", -5000}}));
+  EXPECT_EQ(refund.find("rpm")->tokens, 10'000);  // capped (OQ-36)
+  EXPECT_EQ(refund.find("rpm")->consumed, -5000);
+  ItemPlan unknown = plan_item("key-1", "gpt-4", item_with(9000, kNow), kNow);
+  EXPECT_FALSE(plan_deltas(unknown, {{"tpm", 1000}}));  // OQ-22
+}
+
+// The kConsume guard is exactly "uncapped and enough": for every stored balance it admits, the
+// lazy balance after ADD −a equals the refill-first arithmetic; kRefill's chosen form likewise.
+RC_GTEST_PROP(BucketPlanProperty, PlannedBalanceMatchesRefillFirstArithmetic, ()) {
+  const std::int64_t capacity = *rc::gen::inRange<std::int64_t>(1, 1000) * 1000;
+  const std::int64_t tokens = *rc::gen::inRange<std::int64_t>(-capacity, capacity + 1);
+  const std::int64_t elapsed = *rc::gen::inRange<std::int64_t>(0, 400'000);
+  const std::int64_t amount = *rc::gen::inRange<std::int64_t>(0, capacity / 1000 + 2);
+  BucketItem item = item_with(tokens, kNow - elapsed);
+  item.limits[0].capacity_milli = capacity;
+  item.limits[0].refill_amount_milli = capacity;
+  const Limit limit("rpm", capacity / 1000, capacity / 1000, 60);
+  bool admitted = false;
+  const ItemPlan plan = planned(item, amount, {limit}, &admitted);
+  const core::BucketParams params = core::BucketParams::from(limit);
+  const core::ConsumeDecision expected =
+      core::try_consume({tokens, kNow - elapsed}, amount * 1000, kNow, params);
+  RC_ASSERT(admitted == expected.admitted);
+  if (!admitted) {
+    return;
+  }
+  const PlannedLimit& rpm = *plan.find("rpm");
+  RC_ASSERT(rpm.tokens == expected.state.tokens_milli);
+  if (choose_write(plan) == WriteKind::kConsume) {
+    // Stored tk − a, refilled lazily at now, is the same balance.
+    const core::TokenState lazy =
+        core::refill({tokens - amount * 1000, kNow - elapsed}, kNow, params);
+    RC_ASSERT(lazy.tokens_milli == expected.state.tokens_milli);
+  }
+}
+
+}  // namespace
+}  // namespace zae::dynamodb
