@@ -209,9 +209,13 @@ std::string DynamoDbStore::bucket_pk_of(const std::string& entity_id,
 
 ConsumeResult DynamoDbStore::consume(const ConsumeRequest& request) {
   detail::validate_consume_request(request);
-  return with_zae_errors("consume for entity '" + request.target.entity_id + "' and resource '" +
-                             request.target.resource + "'",
-                         [&] { return consume_checked(request); });
+  try {
+    return consume_checked(request);
+  } catch (const aws::AwsError& error) {
+    // The context is built only on failure: consume is the hot path.
+    throw_translated_aws_error(error, "consume for entity '" + request.target.entity_id +
+                                          "' and resource '" + request.target.resource + "'");
+  }
 }
 
 void DynamoDbStore::read_states(std::vector<Work>& work, const ConsumeRequest& request) {
@@ -464,12 +468,17 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
                                                    : refill_request(w.context, w.plan));
         on_item_outcome(w, outcome, false);
       }
-    } else if (pending.size() == 2 && pending[0]->kind == WriteKind::kConsume &&
-               pending[1]->kind == WriteKind::kConsume) {
-      // The warm cascade: both speculative writes at once, one round trip (CG-4).
-      const std::vector<aws::UpdateItemRequest> requests{
-          consume_request(pending[0]->context, pending[0]->plan),
-          consume_request(pending[1]->context, pending[1]->plan)};
+    } else if (pending.size() == 2 && pending[0]->kind != WriteKind::kCreate &&
+               pending[1]->kind != WriteKind::kCreate) {
+      // The warm cascade: both single-item conditional writes at once, one round trip; a side
+      // that fails is retried alone and, if it is rejected, the other is given back (CG-4). A
+      // refilling write is as safe here as the warm one: each is guarded on its own item.
+      const auto update_of = [](const Work& w) {
+        return w.kind == WriteKind::kConsume ? consume_request(w.context, w.plan)
+                                             : refill_request(w.context, w.plan);
+      };
+      const std::vector<aws::UpdateItemRequest> requests{update_of(*pending[0]),
+                                                         update_of(*pending[1])};
       std::vector<aws::ConcurrentUpdate> results = client_.try_update_items(requests);
       std::exception_ptr error;
       for (std::size_t i = 0; i < results.size(); ++i) {
@@ -484,7 +493,7 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
         std::rethrow_exception(error);
       }
     } else if (pending.size() == 2) {
-      // The slow cascade: both items in one transaction (spec/data-model.md §7.2).
+      // A cascade that creates an item: both in one transaction (spec/data-model.md §7.2).
       aws::TransactWriteItemsRequest transaction;
       for (Work* w : pending) {
         if (w->kind == WriteKind::kCreate) {

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
 // Never over-admit across processes (design.md, promise 2; CG-1, CG-2): four forked processes
-// with four threads each hammer one bucket of one SQLite file through Store::consume on the
-// real clock, with a few apply_deltas debts and refunds mixed in. Afterwards the admitted total
-// must fit in capacity + refill over the run (+ the refunds), and the stored consumption
-// counter must equal what the workers recorded (no lost update).
+// with several threads each hammer one bucket through Store::consume on the real clock, with a
+// few apply_deltas debts and refunds mixed in: one SQLite file; one DynamoDB table (DynamoDB
+// Local, when ZAE_TEST_DYNAMODB_ENDPOINT is set), directly and as the cascade parent of one
+// child per thread. Afterwards the admitted total must fit in capacity + refill over the run
+// (+ the refunds), and the stored consumption counter must equal what the workers recorded (no
+// lost update). SQLite runs for a fixed time; DynamoDB Local (about 4 ms of server CPU per
+// write on this table) for a fixed number of operations.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -31,8 +36,17 @@ namespace zae {
 namespace {
 
 constexpr int kProcesses = 4;
-constexpr int kThreadsPerProcess = 4;
-constexpr auto kRunTime = std::chrono::seconds(3);
+
+struct Scenario {
+  std::string name;
+  std::string uri;
+  int threads_per_process = 4;
+  // Per thread; the run also ends at the deadline.
+  int max_operations = 1 << 30;
+  std::chrono::milliseconds run_time{3000};
+  // Every thread consumes through a child of its own that cascades to the shared bucket.
+  bool cascade = false;
+};
 // Capacity 100, refill 50 tokens per second.
 Limit shared_limit() { return Limit::custom("rps", 100, 50, 1); }
 
@@ -47,37 +61,54 @@ struct WorkerTotals {
   std::int64_t errors = 0;
 };
 
-ConsumeRequest request_for(std::int64_t amount) {
-  return ConsumeRequest{.target = {.entity_id = "shared-key",
+const std::string kShared = "shared-key";
+
+ConsumeRequest request_for(std::int64_t amount, const std::optional<std::string>& child) {
+  ConsumeTarget shared{.entity_id = kShared,
+                       .resource = "api",
+                       .limits = {shared_limit()},
+                       .source = LimitSource::kEntity};
+  if (!child) {
+    return ConsumeRequest{.target = std::move(shared),
+                          .parent = std::nullopt,
+                          .amounts = {{"rps", amount}},
+                          .now = SystemClock::instance().now()};
+  }
+  return ConsumeRequest{.target = {.entity_id = *child,
                                    .resource = "api",
-                                   .limits = {shared_limit()},
+                                   .limits = {Limit::custom("own", 1'000'000, 1'000'000, 1)},
                                    .source = LimitSource::kEntity},
-                        .parent = std::nullopt,
+                        .parent = std::move(shared),
                         .amounts = {{"rps", amount}},
                         .now = SystemClock::instance().now()};
 }
 
 // Runs in a forked child: never returns.
-[[noreturn]] void run_worker(const std::string& uri, TimePoint deadline, int write_fd,
+[[noreturn]] void run_worker(const Scenario& scenario, TimePoint deadline, int write_fd,
                              unsigned seed) {
   WorkerTotals totals;
   try {
-    std::unique_ptr<Store> store = open_store(uri);
-    std::vector<WorkerTotals> per_thread(kThreadsPerProcess);
+    std::unique_ptr<Store> store = open_store(scenario.uri);
+    std::vector<WorkerTotals> per_thread(static_cast<std::size_t>(scenario.threads_per_process));
     std::vector<std::thread> threads;
-    for (int t = 0; t < kThreadsPerProcess; ++t) {
+    for (int t = 0; t < scenario.threads_per_process; ++t) {
       threads.emplace_back([&, t] {
+        std::optional<std::string> child;
+        if (scenario.cascade) {
+          child = "child-" + std::to_string(seed) + "-" + std::to_string(t);
+        }
         WorkerTotals& mine = per_thread[static_cast<std::size_t>(t)];
         std::mt19937 rng(seed * 31 + static_cast<unsigned>(t));
         std::uniform_int_distribution<std::int64_t> amount(1, 5);
         std::uniform_int_distribution<std::int64_t> delta(-1000, 2000);
         try {
-          while (SystemClock::instance().now() < deadline) {
+          for (int op = 0; op < scenario.max_operations && SystemClock::instance().now() < deadline;
+               ++op) {
             // Rare and small, so that refunds barely loosen the bound.
             if (rng() % 512 == 0) {
               const std::int64_t milli = delta(rng);
               const BucketDelta change{
-                  .entity_id = "shared-key", .resource = "api", .tokens_milli = {{"rps", milli}}};
+                  .entity_id = kShared, .resource = "api", .tokens_milli = {{"rps", milli}}};
               store->apply_deltas({&change, 1}, SystemClock::instance().now());
               mine.deltas_milli += milli;
               if (milli < 0) {
@@ -86,12 +117,15 @@ ConsumeRequest request_for(std::int64_t amount) {
               continue;
             }
             const std::int64_t tokens = amount(rng);
-            const ConsumeResult result = store->consume(request_for(tokens));
+            const ConsumeResult result = store->consume(request_for(tokens, child));
             ++mine.consumes;
             if (result.kind == ConsumeResult::Kind::kAdmitted) {
               mine.admitted_milli += tokens * 1000;
-            } else {
+            } else if (result.kind == ConsumeResult::Kind::kRejected) {
               ++mine.rejected;
+            } else {
+              std::fprintf(stderr, "worker %u/%d: unexpected cascade mismatch\n", seed, t);
+              ++mine.errors;
             }
           }
         } catch (const std::exception& error) {
@@ -120,22 +154,60 @@ ConsumeRequest request_for(std::int64_t amount) {
   _exit(written ? 0 : 3);  // no atexit handlers or gtest teardown in the child
 }
 
-TEST(SqliteMultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
+std::string dynamodb_uri(const std::string& table) {
+  const char* endpoint = std::getenv("ZAE_TEST_DYNAMODB_ENDPOINT");
+  if (endpoint == nullptr || *endpoint == '\0') {
+    return "";
+  }
+  // DynamoDB Local accepts any credentials; the default chain needs some to sign with.
+  setenv("AWS_ACCESS_KEY_ID", "local", /*overwrite=*/0);
+  setenv("AWS_SECRET_ACCESS_KEY", "local", /*overwrite=*/0);
+  return "dynamodb://" + table + "-" + std::to_string(getpid()) +
+         "?region=us-east-1&endpoint=" + endpoint;
+}
+
+class MultiProcessTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
   std::string directory =
       (std::filesystem::temp_directory_path() / "zae-multiprocess-XXXXXX").string();
   ASSERT_NE(mkdtemp(directory.data()), nullptr);
-  // Generous busy timeout: 16 writers queue on one lock, and a timeout would be a test failure.
-  const std::string uri = "sqlite://" + directory + "/shared.db?busy_timeout_ms=30000";
+  Scenario scenario{.name = GetParam(), .uri = ""};
+  if (scenario.name == "sqlite") {
+    // Generous busy timeout: 16 writers queue on one lock, and a timeout would be a failure.
+    scenario.uri = "sqlite://" + directory + "/shared.db?busy_timeout_ms=30000";
+  } else {
+    std::string table = "zae-multiprocess-" + scenario.name;
+    std::replace(table.begin(), table.end(), '_', '-');  // table names take no '_' (RO-1)
+    scenario.uri = dynamodb_uri(table);
+    if (scenario.uri.empty()) {
+      std::filesystem::remove_all(directory);
+      GTEST_SKIP() << "ZAE_TEST_DYNAMODB_ENDPOINT is not set (DynamoDB Local)";
+    }
+    scenario.threads_per_process = 8;
+    scenario.max_operations = scenario.name == "dynamodb" ? 24 : 12;
+    scenario.run_time = std::chrono::seconds(40);
+    scenario.cascade = scenario.name == "dynamodb_cascade";
+  }
 
-  // The bucket is created full at t_start, before any worker runs.
+  // The bucket is created full at t_start, before any worker runs (and, on DynamoDB, the
+  // table: open_store provisions it).
   const TimePoint t_start = SystemClock::instance().now();
   {
-    std::unique_ptr<Store> store = open_store(uri);
-    ConsumeRequest create = request_for(0);
+    std::unique_ptr<Store> store = open_store(scenario.uri);
+    ConsumeRequest create = request_for(0, std::nullopt);
     create.now = t_start;
     ASSERT_EQ(store->consume(create).kind, ConsumeResult::Kind::kAdmitted);
+    for (int p = 1; scenario.cascade && p <= kProcesses; ++p) {
+      for (int t = 0; t < scenario.threads_per_process; ++t) {
+        store->create_entity({.entity_id = "child-" + std::to_string(p) + "-" + std::to_string(t),
+                              .parent_id = kShared,
+                              .cascade = true},
+                             t_start);
+      }
+    }
   }
-  const TimePoint deadline = t_start + kRunTime;
+  const TimePoint deadline = t_start + scenario.run_time;
 
   std::vector<pid_t> children;
   std::vector<int> pipes;
@@ -146,7 +218,7 @@ TEST(SqliteMultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       close(fds[0]);
-      run_worker(uri, deadline, fds[1], static_cast<unsigned>(p + 1));
+      run_worker(scenario, deadline, fds[1], static_cast<unsigned>(p + 1));
     }
     close(fds[1]);
     children.push_back(pid);
@@ -171,8 +243,8 @@ TEST(SqliteMultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
   }
   const TimePoint t_end = SystemClock::instance().now();
 
-  std::unique_ptr<Store> store = open_store(uri);
-  const std::optional<BucketState> bucket = store->get_bucket("shared-key", "api");
+  std::unique_ptr<Store> store = open_store(scenario.uri);
+  const std::optional<BucketState> bucket = store->get_bucket(kShared, "api");
   store.reset();
   std::error_code ignored;
   std::filesystem::remove_all(directory, ignored);
@@ -206,6 +278,12 @@ TEST(SqliteMultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
       static_cast<long long>(debts_milli), static_cast<long long>(bucket->limits[0].tokens_milli),
       static_cast<long long>(bound_milli));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MultiProcessTest,
+                         ::testing::Values("sqlite", "dynamodb", "dynamodb_cascade"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace zae
