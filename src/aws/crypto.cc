@@ -145,11 +145,14 @@ Sha256Digest hmac_sha256(std::span<const std::uint8_t> key, std::string_view dat
 
 void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::size_t at = out.size();
+  const std::size_t at = out.size();
   out.resize(at + bytes.size() * 2);
+  // Through a local pointer: a store via out[i] may alias the string's own members, which made
+  // the compiler reload them for every character.
+  char* p = out.data() + at;
   for (std::uint8_t b : bytes) {
-    out[at++] = kDigits[b >> 4];
-    out[at++] = kDigits[b & 0x0f];
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 0x0f];
   }
 }
 

@@ -194,6 +194,11 @@ void check_header_text(std::string_view s) {
 // Trims and collapses runs of blanks to one space, as SigV4 canonical header values require.
 void append_canonical_value(std::string& out, std::string_view value) {
   value = trim(value);
+  // The usual value has no tab and no double space: it is already canonical.
+  if (value.find('\t') == std::string_view::npos && value.find("  ") == std::string_view::npos) {
+    out += value;
+    return;
+  }
   bool in_space = false;
   for (char c : value) {
     if (is_space(c)) {
@@ -209,8 +214,11 @@ void append_canonical_value(std::string& out, std::string_view value) {
 }
 
 void append_lower(std::string& out, std::string_view s) {
-  for (char c : s) {
-    out += lower(c);
+  // One append, then lower-casing in place: no per-character capacity check.
+  const std::size_t at = out.size();
+  out += s;
+  for (std::size_t i = at; i < out.size(); ++i) {
+    out[i] = lower(out[i]);
   }
 }
 
