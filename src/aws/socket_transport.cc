@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +29,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kReadChunk = 16 * 1024;
 // A chunk-size line (hex size and extensions) longer than this is not HTTP.
 constexpr std::size_t kMaxChunkLine = 1024;
+// SO_RCVTIMEO is counted in scheduler ticks and rounded up (at most 10 ms at HZ=100): a blocking
+// receive is bounded a tick short of the deadline, and used only with this much time left.
+constexpr std::chrono::microseconds kTimerSlack{10'000};
+constexpr std::chrono::milliseconds kMinBlockingWait{50};
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -113,9 +118,17 @@ struct SocketTransport::Connection {
       fd = -1;
     }
     in_len = 0;
+    blocking = false;
+    receive_timeout = std::chrono::microseconds{0};
   }
 
   int fd = -1;
+  // Connected sockets are switched to blocking mode so that send() can wait for a response in
+  // recv itself; every other operation passes MSG_DONTWAIT. False while connecting, or when the
+  // switch failed (then every wait is a poll).
+  bool blocking = false;
+  // The SO_RCVTIMEO set on fd; zero: none set yet.
+  std::chrono::microseconds receive_timeout{0};
   std::string authority;
   std::size_t served = 0;  // complete responses received on the current socket
   std::string out;         // the request head, rebuilt in place for every request
@@ -172,6 +185,36 @@ class SocketTransport::Exchange {
     return state_ == State::kConnecting ? connect_deadline_ : deadline_;
   }
 
+  // Waits for response bytes in recv itself rather than in poll and then recv: one system call
+  // per wait instead of two. Only on a blocking connection that has sent its request; the wait is
+  // bounded by SO_RCVTIMEO, kept at most the time left (and reset only when it is no longer
+  // within half of it, so a steady timeout costs no setsockopt per request). Returns false when
+  // the caller should poll instead: not applicable, too little time left for a coarse timer, or
+  // the receive timeout passed.
+  bool wait_and_read() {
+    if (state_ != State::kReading || !conn_->blocking) {
+      return false;
+    }
+    const Clock::time_point now = Clock::now();
+    if (now + kMinBlockingWait >= deadline_) {
+      return false;  // poll keeps the deadline to the millisecond
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - now);
+    std::chrono::microseconds& timeout = conn_->receive_timeout;
+    if (timeout.count() == 0 || timeout > left - kTimerSlack || timeout < left / 2) {
+      // The kernel rounds SO_RCVTIMEO up to a scheduler tick: leave a tick's slack.
+      const std::chrono::microseconds want = left - left / 16 - kTimerSlack;
+      timeval tv{};
+      tv.tv_sec = static_cast<time_t>(want.count() / 1'000'000);
+      tv.tv_usec = static_cast<suseconds_t>(want.count() % 1'000'000);
+      if (::setsockopt(conn_->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+        return false;
+      }
+      timeout = want;
+    }
+    return read(true);
+  }
+
   // Makes progress after poll() reported the socket ready (or failed).
   void on_ready() {
     switch (state_) {
@@ -182,7 +225,7 @@ class SocketTransport::Exchange {
         write();
         break;
       case State::kReading:
-        read();
+        static_cast<void>(read());
         break;
       case State::kDone:
         break;
@@ -364,8 +407,7 @@ class SocketTransport::Exchange {
     ::setsockopt(conn_->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     connect_deadline_ = std::min(deadline_, Clock::now() + transport_.options_.connect_timeout);
     if (::connect(conn_->fd, reinterpret_cast<sockaddr*>(&address), address_len) == 0) {
-      state_ = State::kWriting;
-      write();
+      on_connected();
       return;
     }
     if (errno == EINPROGRESS || errno == EINTR) {
@@ -385,6 +427,12 @@ class SocketTransport::Exchange {
       connect_failed(err);
       return;
     }
+    on_connected();
+  }
+
+  void on_connected() {
+    const int flags = ::fcntl(conn_->fd, F_GETFL);
+    conn_->blocking = flags >= 0 && ::fcntl(conn_->fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
     state_ = State::kWriting;
     write();
   }
@@ -413,7 +461,7 @@ class SocketTransport::Exchange {
       msghdr message{};
       message.msg_iov = iov;
       message.msg_iovlen = static_cast<std::size_t>(count);
-      ssize_t n = ::sendmsg(conn_->fd, &message, MSG_NOSIGNAL);
+      ssize_t n = ::sendmsg(conn_->fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) {
           continue;
@@ -429,8 +477,12 @@ class SocketTransport::Exchange {
     state_ = State::kReading;
   }
 
-  void read() {
+  // Receives what has arrived and parses it. With `wait`, the first recv blocks (on a blocking
+  // socket, up to its SO_RCVTIMEO). Returns false when that first recv found nothing (EAGAIN).
+  bool read(bool wait = false) {
     Connection& c = *conn_;
+    int flags = wait ? 0 : MSG_DONTWAIT;
+    bool progressed = false;
     for (;;) {
       char* destination = nullptr;
       std::size_t space = 0;
@@ -452,20 +504,22 @@ class SocketTransport::Exchange {
         destination = c.in.data() + c.in_len;
         space = c.in.size() - c.in_len;
       }
-      ssize_t n = ::recv(c.fd, destination, space, 0);
+      ssize_t n = ::recv(c.fd, destination, space, flags);
       if (n < 0) {
         if (errno == EINTR) {
           continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          return;
+          return progressed;
         }
         fail(NetworkErrorKind::kReset, "receive failed", errno);
-        return;
+        return true;
       }
+      progressed = true;
+      flags = MSG_DONTWAIT;  // after the first bytes, only what has already arrived
       if (n == 0) {
         end_of_stream();
-        return;
+        return true;
       }
       got_byte_ = true;
       auto received = static_cast<std::size_t>(n);
@@ -473,17 +527,17 @@ class SocketTransport::Exchange {
         body_filled_ += received;
         if (body_filled_ == content_length_) {
           complete();
-          return;
+          return true;
         }
       } else {
         c.in_len += received;
         parse();
         if (state_ == State::kDone) {
-          return;
+          return true;
         }
       }
       if (received < space) {
-        return;  // the socket is drained; wait for poll
+        return true;  // the socket is drained; wait again
       }
     }
   }
@@ -848,6 +902,9 @@ HttpResponse SocketTransport::send(const HttpRequest& request) {
   Exchange exchange(*this, request);
   exchange.start();
   while (!exchange.is_done()) {
+    if (exchange.wait_and_read()) {
+      continue;
+    }
     pollfd p{exchange.fd(), exchange.events(), 0};
     Clock::time_point now = Clock::now();
     int n = ::poll(&p, 1, poll_timeout(exchange.next_deadline(), now));
