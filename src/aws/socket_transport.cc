@@ -2,6 +2,7 @@
 #include "aws/socket_transport.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -64,16 +65,23 @@ std::string_view trim(std::string_view s) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// RFC 9110 §5.6.2 token characters (the header field name).
+// RFC 9110 §5.6.2 token characters (the header field name), as a table: every request and
+// response field name is checked.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> token{};
+  constexpr std::string_view kDelimiters = "(),/:;<=>?@[\\]{}\"";
+  for (int c = 0x21; c < 0x7f; ++c) {
+    token[c] = kDelimiters.find(static_cast<char>(c)) == std::string_view::npos;
+  }
+  return token;
+}();
+
 bool is_token(std::string_view s) {
   if (s.empty()) {
     return false;
   }
   for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '(' || c == ')' || c == ',' || c == '/' || c == ':' ||
-        c == ';' || c == '<' || c == '=' || c == '>' || c == '?' || c == '@' || c == '[' ||
-        c == '\\' || c == ']' || c == '{' || c == '}' || c == '"') {
+    if (!kTokenChars[static_cast<unsigned char>(c)]) {
       return false;
     }
   }
