@@ -200,6 +200,10 @@ void JsonReader::skip_whitespace() {
 }
 
 char JsonReader::expect_more(std::string_view what) {
+  // DynamoDB writes compact JSON: the next byte is usually the token itself.
+  if (pos_ < text_.size() && static_cast<unsigned char>(text_[pos_]) > ' ') {
+    return text_[pos_];
+  }
   skip_whitespace();
   if (pos_ >= text_.size()) {
     fail("unexpected end of input, expected " + std::string(what));
