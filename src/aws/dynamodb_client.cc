@@ -200,12 +200,11 @@ void DynamoDbClient::sign(Api api, std::string_view operation, HttpRequest& requ
       HttpHeader{"X-Amz-Target", target},
   };
   Signature sig = signer_.sign(
-      SigningRequest{
-          .method = "POST",
-          .path = "/",
-          .query = {},
-          .headers = signed_headers,
-          .payload = request.body},
+      SigningRequest{.method = "POST",
+                     .path = "/",
+                     .query = {},
+                     .headers = signed_headers,
+                     .payload = request.body},
       credentials,
       SigningParams{.region = config_.region, .service = kService, .time = config_.clock()});
   request.headers.clear();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -37,6 +38,12 @@ std::string unique_table_name(std::string_view what) {
 }
 
 enum class TransportKind { kCurl, kSocket };
+
+std::string_view name_of(TransportKind kind) {
+  return kind == TransportKind::kCurl ? "Curl" : "Socket";
+}
+
+void PrintTo(TransportKind kind, std::ostream* os) { *os << name_of(kind); }
 
 class DynamoDbLocalTest : public ::testing::TestWithParam<TransportKind> {
  protected:
@@ -463,7 +470,7 @@ UpdateItemRequest add_a() {
 INSTANTIATE_TEST_SUITE_P(Transports, DynamoDbLocalTest,
                          ::testing::Values(TransportKind::kCurl, TransportKind::kSocket),
                          [](const ::testing::TestParamInfo<TransportKind>& info) {
-                           return info.param == TransportKind::kCurl ? "Curl" : "Socket";
+                           return std::string(name_of(info.param));
                          });
 
 TEST(DynamoDbFaultTest, ResetConnectionsAreRetriedThenReported) {
