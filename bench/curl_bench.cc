@@ -3,6 +3,12 @@
 // column is the calling threads' CPU time (Google Benchmark measures per-thread CPU), so it is
 // the client's cost per request without the server's; both transports run entirely on the
 // calling thread for a numeric address. items_per_second is requests per second.
+//
+// BM_ClientUpdateItem is the issue 3 budget hermetically: DynamoDbClient::update_item (sign,
+// serialize, send, parse) over each transport against the same server, so that the CPU it costs
+// beyond BM_SocketSend / BM_CurlSend is the client's own layers, and what those cost beyond
+// BM_RawSocketFloor is the transport's.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +20,7 @@
 #include <unistd.h>
 
 #include "aws/curl_transport.h"
+#include "aws/dynamodb_client.h"
 #include "aws/socket_transport.h"
 #include "support/http_test_server.h"
 
@@ -128,6 +135,39 @@ void BM_SocketSendAllPair(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 BENCHMARK(BM_SocketSendAllPair)->Threads(1)->UseRealTime();
+
+// The benchmark's shared transports, not owned by the client.
+template <typename Transport>
+std::shared_ptr<zae::aws::HttpTransport> borrowed(Transport& transport) {
+  return std::shared_ptr<zae::aws::HttpTransport>(&transport, [](zae::aws::HttpTransport*) {});
+}
+
+// Arg 0: CurlTransport, arg 1: SocketTransport.
+void BM_ClientUpdateItem(benchmark::State& state) {
+  using namespace zae::aws;
+  DynamoDbClient client(DynamoDbClientConfig{
+      .endpoint = server().url(),
+      .credentials = static_credentials(
+          Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""}),
+      .transport = state.range(0) == 0 ? borrowed(transport()) : borrowed(socket_transport())});
+  const UpdateItemRequest request{
+      .table_name = "rate_limits",
+      .key = {{"PK", AttributeValue::of_string("default/ENTITY#user-1")},
+              {"SK", AttributeValue::of_string("#STATE")}},
+      .update_expression = "SET #tk = #tk - :c, #rf = :now",
+      .condition_expression = "#tk >= :c",
+      .expression_attribute_names = {{"#tk", "b_rpm_tk"}, {"#rf", "rf"}},
+      .expression_attribute_values = {{":c", AttributeValue::of_int64(1000)},
+                                      {":now", AttributeValue::of_int64(1'700'000'000'000)}},
+      .return_values = ReturnValues::kAllNew,
+      .return_values_on_condition_check_failure = ReturnValuesOnConditionCheckFailure::kAllOld};
+  for (auto _ : state) {
+    WriteItemResult result = client.update_item(request);
+    benchmark::DoNotOptimize(result.attributes);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClientUpdateItem)->ArgName("socket")->Arg(0)->Arg(1)->UseRealTime();
 
 // The floor on this machine: the same request bytes over one blocking keep-alive socket, with
 // just enough parsing to find the end of the response. What CurlTransport costs beyond this is

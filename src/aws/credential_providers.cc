@@ -241,10 +241,6 @@ bool is_allowed_http_container_host(std::string_view host) {
          host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
 }
 
-bool has_line_break(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
-}
-
 }  // namespace
 
 TimedCredentials EnvironmentCredentialsSource::fetch() {

@@ -161,8 +161,8 @@ class Transfer {
     bool has_content_type = false;
     std::string line;
     for (const auto& field : request.headers) {
-      if (field.name.find_first_of(":\r\n") != std::string::npos ||
-          field.value.find_first_of("\r\n") != std::string::npos) {
+      if (field.name.find(':') != std::string::npos || has_line_break(field.name) ||
+          has_line_break(field.value)) {
         return NetworkError(NetworkErrorKind::kOther,
                             "invalid HTTP header field '" + field.name + "'");
       }

@@ -2,6 +2,7 @@
 #include "aws/dynamodb_client.h"
 
 #include <array>
+#include <utility>
 
 #include "aws/dynamodb_wire.h"
 #include "aws/json.h"
@@ -176,7 +177,16 @@ DynamoDbClient::DynamoDbClient(DynamoDbClientConfig config) : config_(std::move(
   streams_ = make_endpoint<Endpoint>(std::move(streams_url), "DynamoDBStreams_20120810.");
 }
 
-HttpRequest DynamoDbClient::sign(Api api, std::string_view operation, const std::string& body) {
+HttpRequest DynamoDbClient::new_request(Api api, std::string body) const {
+  const Endpoint& endpoint = api == Api::kStreams ? streams_ : dynamodb_;
+  HttpRequest request;
+  request.url = endpoint.url;
+  request.body = std::move(body);
+  request.timeout = config_.attempt_timeout;
+  return request;
+}
+
+void DynamoDbClient::sign(Api api, std::string_view operation, HttpRequest& request) {
   const Endpoint& endpoint = api == Api::kStreams ? streams_ : dynamodb_;
   std::string target;
   target.reserve(endpoint.target_prefix.size() + operation.size());
@@ -190,14 +200,14 @@ HttpRequest DynamoDbClient::sign(Api api, std::string_view operation, const std:
       HttpHeader{"X-Amz-Target", target},
   };
   Signature sig = signer_.sign(
-      SigningRequest{
-          .method = "POST", .path = "/", .query = {}, .headers = signed_headers, .payload = body},
+      SigningRequest{.method = "POST",
+                     .path = "/",
+                     .query = {},
+                     .headers = signed_headers,
+                     .payload = request.body},
       credentials,
       SigningParams{.region = config_.region, .service = kService, .time = config_.clock()});
-  HttpRequest request;
-  request.url = endpoint.url;
-  request.body = body;
-  request.timeout = config_.attempt_timeout;
+  request.headers.clear();
   request.headers.reserve(5);
   request.headers.push_back({"Content-Type", std::string(kContentType)});
   request.headers.push_back({"X-Amz-Target", std::move(target)});
@@ -206,7 +216,6 @@ HttpRequest DynamoDbClient::sign(Api api, std::string_view operation, const std:
     request.headers.push_back({"X-Amz-Security-Token", credentials.session_token});
   }
   request.headers.push_back({"Authorization", std::move(sig.authorization)});
-  return request;
 }
 
 void DynamoDbClient::sleep_before_retry(int retry) {
@@ -214,10 +223,12 @@ void DynamoDbClient::sleep_before_retry(int retry) {
 }
 
 DynamoDbClient::CallResult DynamoDbClient::call(Api api, std::string_view operation,
-                                                const std::string& body, Idempotency idempotency) {
+                                                std::string body, Idempotency idempotency) {
   const RetryPolicy& policy = config_.retry.retry;
+  // Built once: every attempt sends the same URL and body, with fresh signed headers.
+  HttpRequest request = new_request(api, std::move(body));
   for (int attempt = 1;; ++attempt) {
-    HttpRequest request = sign(api, operation, body);
+    sign(api, operation, request);
     HttpResponse response;
     try {
       response = config_.transport->send(request);
@@ -250,7 +261,7 @@ DynamoDbClient::CallResult DynamoDbClient::call(Api api, std::string_view operat
 
 std::string DynamoDbClient::invoke(Api api, std::string_view operation, std::string body,
                                    Idempotency idempotency) {
-  CallResult result = call(api, operation, body, idempotency);
+  CallResult result = call(api, operation, std::move(body), idempotency);
   if (auto* error = std::get_if<ParsedServiceError>(&result)) {
     throw_service_error(std::move(*error));
   }
@@ -375,7 +386,9 @@ std::vector<ConcurrentUpdate> DynamoDbClient::try_update_items(
     sent.reserve(pending.size());
     for (std::size_t i : pending) {
       try {
-        batch.push_back(sign(Api::kDynamoDb, kOperation, bodies[i]));
+        HttpRequest request = new_request(Api::kDynamoDb, bodies[i]);
+        sign(Api::kDynamoDb, kOperation, request);
+        batch.push_back(std::move(request));
         sent.push_back(i);
       } catch (...) {
         out[i].error = std::current_exception();

@@ -555,9 +555,11 @@ class DynamoDbClient {
   // A 2xx response, or the parsed error the retries ended with. NetworkError is thrown.
   using CallResult = std::variant<HttpResponse, ParsedServiceError>;
 
-  CallResult call(Api api, std::string_view operation, const std::string& body,
-                  Idempotency idempotency);
-  HttpRequest sign(Api api, std::string_view operation, const std::string& body);
+  CallResult call(Api api, std::string_view operation, std::string body, Idempotency idempotency);
+  // The request for `body`, unsigned (no headers).
+  HttpRequest new_request(Api api, std::string body) const;
+  // (Re)writes the headers of `request` for one attempt, signed now.
+  void sign(Api api, std::string_view operation, HttpRequest& request);
   void sleep_before_retry(int retry);
   template <typename T>
   Outcome<T> to_outcome(std::string_view operation, ParsedServiceError error);

@@ -381,7 +381,8 @@ Outcome<TransactWriteItemsResult> DynamoDbClient::try_transact_write_items(
   w.end_object();
 
   // The token makes every attempt of this call one transaction to DynamoDB.
-  CallResult result = call(Api::kDynamoDb, "TransactWriteItems", body, Idempotency::kIdempotent);
+  CallResult result =
+      call(Api::kDynamoDb, "TransactWriteItems", std::move(body), Idempotency::kIdempotent);
   if (auto* error = std::get_if<ParsedServiceError>(&result)) {
     return to_outcome<TransactWriteItemsResult>("TransactWriteItems", std::move(*error));
   }

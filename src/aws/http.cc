@@ -2,6 +2,7 @@
 #include "aws/http.h"
 
 #include <cctype>
+#include <cstring>
 
 namespace zae::aws {
 namespace {
@@ -20,6 +21,14 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+bool has_line_break(std::string_view text) {
+  // Two memchr scans: std::string_view::find_first_of("\r\n") calls memchr over the set once per
+  // character of `text`, which made this check a visible part of every request.
+  // memchr must not see the null data() of an empty view.
+  return !text.empty() && (std::memchr(text.data(), '\r', text.size()) != nullptr ||
+                           std::memchr(text.data(), '\n', text.size()) != nullptr);
+}
 
 std::optional<std::string_view> HttpResponse::header(std::string_view name) const {
   for (const auto& field : headers) {

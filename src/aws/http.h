@@ -43,6 +43,9 @@ struct HttpResponse {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+// True when `text` holds a CR or an LF, which no header name or value may carry.
+bool has_line_break(std::string_view text);
+
 // Why a request produced no HTTP response.
 enum class NetworkErrorKind {
   kConnect,   // could not connect (refused, unreachable, DNS)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "aws/json.h"
 
+#include <array>
 #include <charconv>
 #include <string>
 
@@ -20,6 +21,15 @@ std::string describe_char(char c) {
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Bytes that stand for themselves inside a JSON string: ASCII from 0x20, other than '"' and '\\'.
+constexpr std::array<bool, 256> kPlainBytes = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    plain[c] = c != '"' && c != '\\';
+  }
+  return plain;
+}();
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -117,6 +127,13 @@ void JsonWriter::append_escaped(std::string_view s) {
   std::size_t run = 0;  // start of the pending unescaped run
   std::size_t i = 0;
   while (i < s.size()) {
+    // Most strings are plain ASCII: one table lookup per byte until the next byte to look at.
+    while (i < s.size() && kPlainBytes[p[i]]) {
+      ++i;
+    }
+    if (i == s.size()) {
+      break;
+    }
     const unsigned char c = p[i];
     if (c >= 0x80) {
       std::size_t len = utf8_sequence_length(p + i, s.size() - i);
@@ -124,10 +141,6 @@ void JsonWriter::append_escaped(std::string_view s) {
         throw EncodingError("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
       }
       i += len;
-      continue;
-    }
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      ++i;
       continue;
     }
     out_.append(s.data() + run, i - run);
@@ -187,6 +200,10 @@ void JsonReader::skip_whitespace() {
 }
 
 char JsonReader::expect_more(std::string_view what) {
+  // DynamoDB writes compact JSON: the next byte is usually the token itself.
+  if (pos_ < text_.size() && static_cast<unsigned char>(text_[pos_]) > ' ') {
+    return text_[pos_];
+  }
   skip_whitespace();
   if (pos_ >= text_.size()) {
     fail("unexpected end of input, expected " + std::string(what));
@@ -301,6 +318,9 @@ std::string_view JsonReader::parse_string() {
   bool escaped = false;
   std::size_t run = start;
   while (true) {
+    while (pos_ < text_.size() && kPlainBytes[p[pos_]]) {
+      ++pos_;
+    }
     if (pos_ >= text_.size()) {
       fail_at(start - 1, "unterminated string");
     }

@@ -47,6 +47,9 @@ struct SocketTransportOptions {
 // any response byte arrived (the server closed or reset the idle connection) is sent once more on
 // a fresh connection within the same deadline; a failure on a fresh connection is a NetworkError.
 // Timeouts are never retried, and a timed-out connection is closed (it still owes an answer).
+// Connected sockets are in blocking mode, used with MSG_DONTWAIT except where send() waits for
+// response bytes: there recv itself blocks, bounded by SO_RCVTIMEO a scheduler tick short of the
+// deadline, which saves a poll per wait; the last 50 ms before a deadline, and send_all(), poll.
 //
 // Errors (NetworkError kinds, as CurlTransport): kConnect when a connection cannot be made
 // (refused, unreachable, name not resolved); kTimeout when the connect or request deadline

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// DynamoDbClient over CurlTransport: every operation against DynamoDB Local, and fault tests
-// against a loopback server that resets, stalls or answers with errors.
+// DynamoDbClient over CurlTransport and SocketTransport: every operation against DynamoDB Local,
+// and fault tests (CurlTransport) against a loopback server that resets, stalls or answers with
+// errors.
 #include "aws/dynamodb_client.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -16,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "aws/curl_transport.h"
+#include "aws/socket_transport.h"
 #include "support/http_test_server.h"
 
 namespace zae::aws {
@@ -34,7 +37,15 @@ std::string unique_table_name(std::string_view what) {
          std::to_string(++counter);
 }
 
-class DynamoDbLocalTest : public ::testing::Test {
+enum class TransportKind { kCurl, kSocket };
+
+std::string_view name_of(TransportKind kind) {
+  return kind == TransportKind::kCurl ? "Curl" : "Socket";
+}
+
+void PrintTo(TransportKind kind, std::ostream* os) { *os << name_of(kind); }
+
+class DynamoDbLocalTest : public ::testing::TestWithParam<TransportKind> {
  protected:
   void SetUp() override {
     const char* endpoint = std::getenv("ZAE_TEST_DYNAMODB_ENDPOINT");
@@ -46,7 +57,9 @@ class DynamoDbLocalTest : public ::testing::Test {
         .endpoint = endpoint,
         .region = "us-east-1",
         .credentials = static_credentials({"local", "local", ""}),
-        .transport = std::make_shared<CurlTransport>(),
+        .transport = GetParam() == TransportKind::kCurl
+                         ? std::shared_ptr<HttpTransport>(std::make_shared<CurlTransport>())
+                         : std::make_shared<SocketTransport>(),
     });
   }
 
@@ -85,7 +98,7 @@ class DynamoDbLocalTest : public ::testing::Test {
 
 AttributeMap key(std::string pk) { return {{"pk", s(std::move(pk))}}; }
 
-TEST_F(DynamoDbLocalTest, ControlPlaneLifecycle) {
+TEST_P(DynamoDbLocalTest, ControlPlaneLifecycle) {
   CreateTableRequest request{
       .table_name = unique_table_name("control"),
       .attribute_definitions = {{"pk", "S"}, {"gsi", "S"}},
@@ -143,7 +156,7 @@ TEST_F(DynamoDbLocalTest, ControlPlaneLifecycle) {
   EXPECT_THROW((void)client().describe_table(request.table_name), ResourceNotFoundError);
 }
 
-TEST_F(DynamoDbLocalTest, ItemRoundTripsWithReturnValuesAndConsumedCapacity) {
+TEST_P(DynamoDbLocalTest, ItemRoundTripsWithReturnValuesAndConsumedCapacity) {
   const std::string table = create_table("items");
   AttributeMap item = {{"pk", s("a")},
                        {"n", n("1")},
@@ -182,7 +195,7 @@ TEST_F(DynamoDbLocalTest, ItemRoundTripsWithReturnValuesAndConsumedCapacity) {
   EXPECT_FALSE(client().get_item({.table_name = table, .key = key("a")}).item);
 }
 
-TEST_F(DynamoDbLocalTest, ConditionalUpdateFailureReturnsTheOldItem) {
+TEST_P(DynamoDbLocalTest, ConditionalUpdateFailureReturnsTheOldItem) {
   const std::string table = create_table("cond");
   client().put_item({.table_name = table, .item = {{"pk", s("a")}, {"tokens", n("3")}}});
   UpdateItemRequest take{
@@ -207,7 +220,7 @@ TEST_F(DynamoDbLocalTest, ConditionalUpdateFailureReturnsTheOldItem) {
   }
 }
 
-TEST_F(DynamoDbLocalTest, ConcurrentUpdatesApplyEach) {
+TEST_P(DynamoDbLocalTest, ConcurrentUpdatesApplyEach) {
   const std::string table = create_table("cascade");
   std::vector<UpdateItemRequest> updates;
   for (const char* pk : {"child", "parent"}) {
@@ -225,7 +238,7 @@ TEST_F(DynamoDbLocalTest, ConcurrentUpdatesApplyEach) {
   }
 }
 
-TEST_F(DynamoDbLocalTest, CancelledTransactionReportsReasonsAndItems) {
+TEST_P(DynamoDbLocalTest, CancelledTransactionReportsReasonsAndItems) {
   const std::string table = create_table("tx");
   client().transact_write_items(
       {.items = {TransactPut{.table_name = table, .item = {{"pk", s("a")}, {"v", n("1")}}},
@@ -259,7 +272,7 @@ TEST_F(DynamoDbLocalTest, CancelledTransactionReportsReasonsAndItems) {
   EXPECT_EQ(client().get_item({.table_name = table, .key = key("a")}).item->at("v").as_int64(), 1);
 }
 
-TEST_F(DynamoDbLocalTest, BatchGetsOneHundredKeysAndChunksTwoHundredFifty) {
+TEST_P(DynamoDbLocalTest, BatchGetsOneHundredKeysAndChunksTwoHundredFifty) {
   const std::string table = create_table("batch");
   BatchWriteItemRequest writes;
   for (int i = 0; i < 250; ++i) {
@@ -299,7 +312,7 @@ TEST_F(DynamoDbLocalTest, BatchGetsOneHundredKeysAndChunksTwoHundredFifty) {
   EXPECT_EQ(client().scan_all({.table_name = table}).count, 220);
 }
 
-TEST_F(DynamoDbLocalTest, QueryPaginatesOverOneMegabytePages) {
+TEST_P(DynamoDbLocalTest, QueryPaginatesOverOneMegabytePages) {
   const std::string table = create_table("pages", /*sort_key=*/true);
   const std::string blob(100 * 1024, 'x');
   BatchWriteItemRequest writes;
@@ -334,7 +347,7 @@ TEST_F(DynamoDbLocalTest, QueryPaginatesOverOneMegabytePages) {
   EXPECT_EQ(scanned.count, 25);
 }
 
-TEST_F(DynamoDbLocalTest, ThirtyEightDigitNumbersRoundTripExactly) {
+TEST_P(DynamoDbLocalTest, ThirtyEightDigitNumbersRoundTripExactly) {
   const std::string table = create_table("numbers");
   const std::vector<std::string> values = {
       "12345678901234567890123456789012345678", "-99999999999999999999999999999999999999",
@@ -358,7 +371,7 @@ TEST_F(DynamoDbLocalTest, ThirtyEightDigitNumbersRoundTripExactly) {
             "12345678901234567890123456789012345679");
 }
 
-TEST_F(DynamoDbLocalTest, StreamDeliversInsertModifyRemove) {
+TEST_P(DynamoDbLocalTest, StreamDeliversInsertModifyRemove) {
   const std::string table = create_table("stream", false, StreamSpecification{});
   client().put_item({.table_name = table, .item = {{"pk", s("a")}, {"v", n("1")}}});
   client().update_item({.table_name = table,
@@ -404,7 +417,7 @@ TEST_F(DynamoDbLocalTest, StreamDeliversInsertModifyRemove) {
   EXPECT_EQ(records[2].old_image->at("v").as_int64(), 2);
 }
 
-TEST_F(DynamoDbLocalTest, ServiceErrorsAreTypedAndMalformedBodiesAreClear) {
+TEST_P(DynamoDbLocalTest, ServiceErrorsAreTypedAndMalformedBodiesAreClear) {
   const std::string table = create_table("errors");
   try {
     (void)client().update_item({.table_name = table, .key = key("a"), .update_expression = "SET"});
@@ -453,6 +466,12 @@ UpdateItemRequest add_a() {
           .update_expression = "ADD n :d",
           .expression_attribute_values = {{":d", n("1")}}};
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, DynamoDbLocalTest,
+                         ::testing::Values(TransportKind::kCurl, TransportKind::kSocket),
+                         [](const ::testing::TestParamInfo<TransportKind>& info) {
+                           return std::string(name_of(info.param));
+                         });
 
 TEST(DynamoDbFaultTest, ResetConnectionsAreRetriedThenReported) {
   FaultFixture f(empty_ok, {.accept_mode = test::HttpTestAcceptMode::kReset});
