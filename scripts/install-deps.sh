@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config make git
-  libsqlite3-dev libfmt-dev libcli11-dev libssl-dev libcurl4-openssl-dev
+  libsqlite3-dev libfmt-dev libcli11-dev libssl-dev libcurl4-openssl-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
 )
 

@@ -183,6 +183,24 @@ struct AuditEvent {
   std::string details_json{};
 };
 
+// What the declarative limits provisioner manages in a namespace (spec/data-model.md §6.13,
+// spec/cli.md §14.4): the items it wrote at its last apply, so the next one can delete what the
+// manifest no longer declares. The Python provisioner reads and writes the same record.
+struct ProvisionerState {
+  // Whether the manifest had a `system` section.
+  bool managed_system = false;
+  // Resource names with managed resource defaults, ascending.
+  std::vector<std::string> managed_resources{};
+  // Entity id -> its resources (or "_default_") with managed limits, ascending.
+  std::map<std::string, std::vector<std::string>> managed_entities{};
+  // UTC, Python isoformat: "2026-02-19T12:34:56.789012+00:00" (the fraction omitted when zero);
+  // may be empty in a record written by the original's Lambda.
+  std::string last_applied{};
+  // "sha256:" + hex SHA-256 of the normalised manifest's JSON (spec/cli.md §14.4).
+  std::string applied_hash{};
+  friend bool operator==(const ProvisionerState&, const ProvisionerState&) = default;
+};
+
 struct StoreCapabilities {
   bool supports_audit_logging = false;
   bool supports_usage_snapshots = false;
@@ -283,6 +301,13 @@ class Store {
   virtual std::vector<AuditEvent> get_audit_events(
       const std::string& entity_id, std::size_t limit,
       const std::optional<std::string>& start_event_id) = 0;
+
+  // ---- declarative limits --------------------------------------------------------------------
+
+  // The provisioner state record of this namespace, or nullopt when none was written.
+  virtual std::optional<ProvisionerState> get_provisioner_state() = 0;
+  // Replaces the provisioner state record of this namespace (a whole-record write).
+  virtual void put_provisioner_state(const ProvisionerState& state) = 0;
 };
 
 }  // namespace zae

@@ -92,6 +92,10 @@ void add_data_commands(CLI::App& app, CommandContext& context, Action& action);
 // lambda-export (spec/cli.md §3) and the namespace group (§9), all on DynamoDB tables.
 void add_infrastructure_commands(CLI::App& app, CommandContext& context, Action& action);
 
+// Registers the `limits` group (spec/cli.md §10): plan, apply, diff of a manifest (§14), and a
+// refused cfn-template.
+void add_limits_commands(CLI::App& app, CommandContext& context, Action& action);
+
 // Registers the `local` group (spec/cli.md §11, adapted to DynamoDB Local).
 void add_local_commands(CLI::App& app, CommandContext& context, Action& action);
 

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   Action action;
   add_data_commands(app, context, action);
   add_infrastructure_commands(app, context, action);
+  add_limits_commands(app, context, action);
   add_local_commands(app, context, action);
 
   DemoOptions demo;

@@ -14,6 +14,7 @@
 #include "dynamodb/items.h"
 #include "dynamodb/keys.h"
 #include "dynamodb/namespaces.h"
+#include "dynamodb/provisioner_item.h"
 #include "store/request_checks.h"
 
 namespace zae::dynamodb {
@@ -881,6 +882,27 @@ std::vector<AuditEvent> DynamoDbStore::get_audit_events(
     return {};
   }
   return ops_.get_audit_events(entity_id, limit, start_event_id);
+}
+
+// spec/data-model.md §6.13: one strongly consistent read, one unconditional whole-item put.
+std::optional<ProvisionerState> DynamoDbStore::get_provisioner_state() {
+  return with_zae_errors("read provisioner state", [&]() -> std::optional<ProvisionerState> {
+    auto result = client_.get_item(
+        {.table_name = opened_.table_name,
+         .key = provisioner_key(opened_.namespace_id).to_attributes(),
+         .consistency = aws::ReadConsistency::kStrong});
+    if (!result.item) {
+      return std::nullopt;
+    }
+    return decode_provisioner_state(*result.item);
+  });
+}
+
+void DynamoDbStore::put_provisioner_state(const ProvisionerState& state) {
+  with_zae_errors("write provisioner state", [&] {
+    (void)client_.put_item({.table_name = opened_.table_name,
+                            .item = encode_provisioner_state(opened_.namespace_id, state)});
+  });
 }
 
 }  // namespace zae::dynamodb

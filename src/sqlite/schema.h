@@ -14,13 +14,19 @@
 //   entity_configs  entity-level limits per resource or "_default_" (§6.6)
 //   resource_configs, system_configs   resource and system defaults (§6.4, §6.5)
 //   audit_events    audit log (§6.11), `ttl` = retention expiry in epoch seconds
+//   provisioner_state, provisioner_managed   the declarative provisioner's record (§6.13): one
+//                   state row per namespace and one row per managed item (kind 'resource' with
+//                   entity_id ''; kind 'entity' per (entity, resource), plus one row with resource
+//                   '' per entity, so that an entity managed with no resources survives)
 //
 // The registries of the original (§6.8, §6.9) are queries over the config tables here, so they
 // cannot drift from the configs (OQ-17).
 
 namespace zae::sqlite {
 
-// Bump when a change needs a migration; a file with a newer version is refused.
+// Bump when a change needs a migration; a file with a newer version is refused. Adding a table
+// with CREATE TABLE IF NOT EXISTS needs none: older files get it on their next open, and older
+// builds never look at it.
 inline constexpr int kSchemaVersion = 1;
 
 inline constexpr char kCreateSchemaTable[] = R"sql(
@@ -101,6 +107,21 @@ CREATE TABLE IF NOT EXISTS audit_events (
   details TEXT NOT NULL,
   ttl INTEGER NOT NULL,
   PRIMARY KEY (ns, entity_id, event_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS provisioner_state (
+  ns TEXT NOT NULL PRIMARY KEY,
+  managed_system INTEGER NOT NULL,
+  last_applied TEXT NOT NULL,
+  applied_hash TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS provisioner_managed (
+  ns TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  PRIMARY KEY (ns, kind, entity_id, resource)
 ) STRICT, WITHOUT ROWID;
 )sql";
 

@@ -1243,4 +1243,87 @@ std::vector<AuditEvent> SqliteStore::get_audit_events(
   return events;
 }
 
+// ---- declarative limits ---------------------------------------------------------------------
+
+namespace {
+
+constexpr char kSelectProvisionerState[] =
+    "SELECT managed_system, last_applied, applied_hash FROM provisioner_state WHERE ns = ?1";
+constexpr char kSelectProvisionerManaged[] =
+    "SELECT kind, entity_id, resource FROM provisioner_managed WHERE ns = ?1 "
+    "ORDER BY kind, entity_id, resource";
+constexpr char kUpsertProvisionerState[] =
+    "INSERT INTO provisioner_state (ns, managed_system, last_applied, applied_hash) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ns) DO UPDATE SET "
+    "managed_system = excluded.managed_system, last_applied = excluded.last_applied, "
+    "applied_hash = excluded.applied_hash";
+constexpr char kClearProvisionerManaged[] = "DELETE FROM provisioner_managed WHERE ns = ?1";
+constexpr char kInsertProvisionerManaged[] =
+    "INSERT OR IGNORE INTO provisioner_managed (ns, kind, entity_id, resource) "
+    "VALUES (?1, ?2, ?3, ?4)";
+constexpr std::string_view kManagedResource = "resource";
+constexpr std::string_view kManagedEntity = "entity";
+
+}  // namespace
+
+std::optional<ProvisionerState> SqliteStore::get_provisioner_state() {
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kRead);
+  Statement select(*connection, kSelectProvisionerState);
+  select.bind(1, namespace_id_);
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  ProvisionerState state{.managed_system = select.int64(0) != 0,
+                         .managed_resources = {},
+                         .managed_entities = {},
+                         .last_applied = std::string(select.text(1)),
+                         .applied_hash = std::string(select.text(2))};
+  Statement items(*connection, kSelectProvisionerManaged);
+  items.bind(1, namespace_id_);
+  while (items.step()) {
+    const std::string_view kind = items.text(0);
+    if (kind == kManagedResource) {
+      state.managed_resources.emplace_back(items.text(2));
+    } else if (kind == kManagedEntity) {
+      auto& resources = state.managed_entities[std::string(items.text(1))];
+      if (!items.text(2).empty()) {
+        resources.emplace_back(items.text(2));
+      }
+    }
+  }
+  return state;
+}
+
+void SqliteStore::put_provisioner_state(const ProvisionerState& state) {
+  auto connection = pool_->acquire();
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  Statement(*connection, kUpsertProvisionerState)
+      .bind(1, namespace_id_)
+      .bind(2, std::int64_t{state.managed_system ? 1 : 0})
+      .bind(3, state.last_applied)
+      .bind(4, state.applied_hash)
+      .run();
+  Statement(*connection, kClearProvisionerManaged).bind(1, namespace_id_).run();
+  const auto insert = [&](std::string_view kind, const std::string& entity_id,
+                          const std::string& resource) {
+    Statement(*connection, kInsertProvisionerManaged)
+        .bind(1, namespace_id_)
+        .bind(2, std::string(kind))
+        .bind(3, entity_id)
+        .bind(4, resource)
+        .run();
+  };
+  for (const std::string& resource : state.managed_resources) {
+    insert(kManagedResource, "", resource);
+  }
+  for (const auto& [entity_id, resources] : state.managed_entities) {
+    insert(kManagedEntity, entity_id, "");
+    for (const std::string& resource : resources) {
+      insert(kManagedEntity, entity_id, resource);
+    }
+  }
+  transaction.commit();
+}
+
 }  // namespace zae::sqlite

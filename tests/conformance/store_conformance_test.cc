@@ -971,6 +971,47 @@ TEST_P(StoreConformanceTest, NamespacesNeverSeeEachOther) {
   EXPECT_THAT(reopened->get_limits("acme", "gpt-4"), ElementsAre(rpm10_));
 }
 
+// ---- provisioner state (spec/data-model.md §6.13) -------------------------------------------
+
+TEST_P(StoreConformanceTest, ProvisionerStateIsAbsentUntilWritten) {
+  EXPECT_EQ(store_->get_provisioner_state(), std::nullopt);
+}
+
+TEST_P(StoreConformanceTest, ProvisionerStateRoundTripsAndIsReplacedWhole) {
+  const ProvisionerState first{
+      .managed_system = true,
+      .managed_resources = {"claude", "gpt-4"},
+      .managed_entities = {{"user-1", {"_default_", "gpt-4"}}, {"user-2", {}}},
+      .last_applied = "2026-02-19T12:34:56.789012+00:00",
+      .applied_hash = "sha256:f177f2ceabe84734120748f283732cffa028c70e9b9c798567590272d6be6a42"};
+  store_->put_provisioner_state(first);
+  EXPECT_EQ(store_->get_provisioner_state(), first);
+
+  const ProvisionerState second{.managed_system = false,
+                                .managed_resources = {"gpt-4"},
+                                .managed_entities = {},
+                                .last_applied = "",
+                                .applied_hash = "sha256:00"};
+  store_->put_provisioner_state(second);
+  EXPECT_EQ(store_->get_provisioner_state(), second);
+}
+
+TEST_P(StoreConformanceTest, ProvisionerStateIsPerNamespaceAndPersists) {
+  std::unique_ptr<Store> alpha = open_beside({.namespace_name = "alpha"});
+  if (!alpha) {
+    GTEST_SKIP() << GetParam().name << " cannot open a second store on the same storage";
+  }
+  const ProvisionerState state{.managed_system = true,
+                               .managed_resources = {"gpt-4"},
+                               .managed_entities = {{"acme", {"gpt-4"}}},
+                               .last_applied = "2026-02-19T12:34:56+00:00",
+                               .applied_hash = "sha256:ab"};
+  alpha->put_provisioner_state(state);
+  EXPECT_EQ(store_->get_provisioner_state(), std::nullopt);
+  alpha.reset();
+  EXPECT_EQ(open_beside({.namespace_name = "alpha"})->get_provisioner_state(), state);
+}
+
 // ---- validation (OQ-11, OQ-12) -------------------------------------------------------------
 
 TEST_P(StoreConformanceTest, ConsumeValidatesItsInput) {

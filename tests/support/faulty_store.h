@@ -205,6 +205,12 @@ class FaultyStore final : public Store {
     return forward("get_audit_events",
                    [&] { return inner_->get_audit_events(entity_id, limit, start_event_id); });
   }
+  std::optional<ProvisionerState> get_provisioner_state() override {
+    return forward("get_provisioner_state", [&] { return inner_->get_provisioner_state(); });
+  }
+  void put_provisioner_state(const ProvisionerState& state) override {
+    forward("put_provisioner_state", [&] { inner_->put_provisioner_state(state); });
+  }
 
  private:
   struct Arm {
