@@ -36,23 +36,23 @@ core::BucketParams params_of(const BucketLimitFields& fields) {
   return {fields.capacity_milli, fields.refill_amount_milli, fields.refill_period_ms};
 }
 
-// Placeholders of one expression: "#aN" per attribute name (reused), ":vN" per value.
-class Placeholders {
+// Expression aliases: "#aN" per attribute name (reused), ":vN" per value.
+class Aliases {
  public:
   std::string name(std::string_view attribute) {
-    for (const auto& [placeholder, existing] : names_) {
+    for (const auto& [alias, existing] : names_) {
       if (existing == attribute) {
-        return placeholder;
+        return alias;
       }
     }
-    std::string placeholder = "#a" + std::to_string(names_.size());
-    names_.emplace_back(placeholder, std::string(attribute));
-    return placeholder;
+    std::string alias = "#a" + std::to_string(names_.size());
+    names_.emplace_back(alias, std::string(attribute));
+    return alias;
   }
   std::string value(AttributeValue value) {
-    std::string placeholder = ":v" + std::to_string(count_++);
-    values_.set(placeholder, std::move(value));
-    return placeholder;
+    std::string alias = ":v" + std::to_string(count_++);
+    values_.set(alias, std::move(value));
+    return alias;
   }
   std::string number(std::int64_t value) { return this->value(AttributeValue::of_int64(value)); }
 
@@ -107,17 +107,17 @@ struct Clauses {
   }
 };
 
-std::string attr(Placeholders& p, std::string_view limit, std::string_view field) {
+std::string attr(Aliases& p, std::string_view limit, std::string_view field) {
   return p.name(bucket_attribute(limit, field));
 }
 
-void add_params(Clauses& c, Placeholders& p, const PlannedLimit& limit) {
+void add_params(Clauses& c, Aliases& p, const PlannedLimit& limit) {
   c.set.push_back(attr(p, limit.name, "cp") + " = " + p.number(limit.params.capacity_milli));
   c.set.push_back(attr(p, limit.name, "ra") + " = " + p.number(limit.params.refill_amount_milli));
   c.set.push_back(attr(p, limit.name, "rp") + " = " + p.number(limit.params.refill_period_ms));
 }
 
-void add_ttl(Clauses& c, Placeholders& p, const TtlPolicy& ttl) {
+void add_ttl(Clauses& c, Aliases& p, const TtlPolicy& ttl) {
   switch (ttl.action) {
     case TtlPolicy::Action::kKeep:
       return;
@@ -131,7 +131,7 @@ void add_ttl(Clauses& c, Placeholders& p, const TtlPolicy& ttl) {
 }
 
 // The item must exist unexpired with rf exactly as planned (spec/data-model.md §7.1 row 3).
-void add_lock(Clauses& c, Placeholders& p, const ItemPlan& item) {
+void add_lock(Clauses& c, Aliases& p, const ItemPlan& item) {
   const std::string rf = p.name("rf");
   const std::int64_t read_rf = item.read ? item.read->refill_ms : 0;
   if (read_rf == 0) {
@@ -146,9 +146,9 @@ void add_lock(Clauses& c, Placeholders& p, const ItemPlan& item) {
                          p.number(epoch_seconds(item.now_ms)) + ")");
 }
 
-void add_hierarchy(Clauses& c, Placeholders& p, const HierarchyRule& rule) {
+void add_hierarchy(Clauses& c, Aliases& p, const HierarchyRule& rule) {
   if (rule.mode == HierarchyRule::Mode::kIgnore) {
-    return;  // DynamoDB refuses placeholders an expression does not use
+    return;  // DynamoDB refuses aliases an expression does not use
   }
   const std::string cascade = p.name("cascade");
   const std::string parent = p.name("parent_id");
@@ -179,7 +179,7 @@ void add_hierarchy(Clauses& c, Placeholders& p, const HierarchyRule& rule) {
 }
 
 aws::UpdateItemRequest update_request(const WriteContext& context, const ItemPlan& item, Clauses& c,
-                                      Placeholders& p) {
+                                      Aliases& p) {
   return aws::UpdateItemRequest{
       .table_name = std::string(context.table),
       .key = bucket_key(context.ns, item.entity_id, item.resource, 0).to_attributes(),
@@ -428,7 +428,7 @@ aws::PutItemRequest create_request(const WriteContext& context, const ItemPlan& 
 
 aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPlan& item) {
   Clauses c;
-  Placeholders p;
+  Aliases p;
   add_ttl(c, p, context.ttl);
   add_lock(c, p, item);
   for (const PlannedLimit& limit : item.limits) {
@@ -467,7 +467,7 @@ aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPl
 
 aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPlan& item) {
   Clauses c;
-  Placeholders p;
+  Aliases p;
   c.set.push_back(p.name("rf") + " = " + p.number(item.new_rf));
   add_ttl(c, p, context.ttl);
   add_lock(c, p, item);
@@ -511,7 +511,7 @@ aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPla
 
 aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPlan& item) {
   Clauses c;
-  Placeholders p;
+  Aliases p;
   c.set.push_back(p.name("rf") + " = " + p.number(item.new_rf));
   add_ttl(c, p, context.ttl);
   add_lock(c, p, item);
@@ -539,7 +539,7 @@ std::optional<aws::UpdateItemRequest> compensation_request(std::string_view tabl
                                                            std::string_view ns,
                                                            const ItemPlan& item) {
   Clauses c;
-  Placeholders p;
+  Aliases p;
   for (const PlannedLimit& limit : item.limits) {
     if (limit.hidden || limit.consumed <= 0) {
       continue;
@@ -564,7 +564,7 @@ std::optional<aws::UpdateItemRequest> adjust_request(
     std::string_view table, std::string_view ns, const ItemPlan& item,
     const std::vector<std::pair<std::string, std::int64_t>>& deltas_milli) {
   Clauses c;
-  Placeholders p;
+  Aliases p;
   for (const auto& [name, delta] : deltas_milli) {
     const PlannedLimit* limit = item.find(name);
     if (limit == nullptr || !limit->present || limit->hidden || delta == 0) {

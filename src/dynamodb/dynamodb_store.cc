@@ -355,218 +355,229 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
     }
   };
 
-  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    if (need_read) {
-      read_states(work, request);
-      need_read = false;
-      const BucketHierarchy& record = work[0].record;
-      const std::optional<std::string> actual =
-          record.cascade ? record.parent_id : std::optional<std::string>();
-      if (actual != expected) {
-        compensate(work);
-        result.kind = ConsumeResult::Kind::kCascadeMismatch;
-        result.actual_parent = actual;
-        return result;
-      }
-      verified = true;
-    }
-
-    // Plan every item not written yet, from the state last seen.
-    bool admitted = true;
-    bool definitive = false;
-    for (Work& w : work) {
-      if (w.done) {
-        continue;
-      }
-      w.plan = plan_item(w.entity_id, w.resource, w.state, now_ms);
-      w.statuses.clear();
-      w.entries.clear();
-      bool enough = true;
-      for (const ConsumeTarget* side : w.sides) {
-        enough = plan_side(w.plan, *side, request.amounts, w.statuses, w.entries) && enough;
-      }
-      if (!enough) {
-        admitted = false;
-        definitive = definitive || w.fresh;
-      }
-    }
-    if (!admitted) {
-      if (!definitive) {
-        need_read = true;  // a remembered state is no ground for a rejection
-        continue;
-      }
-      // The fast rejection: nothing (more) is written (RES-3).
-      compensate(work);
-      result.kind = ConsumeResult::Kind::kRejected;
-      collect(result, false);
-      return result;
-    }
-
-    std::vector<Work*> pending;
-    bool need_record = false;
-    for (Work& w : work) {
-      if (w.done) {
-        continue;
-      }
-      if (!w.writes) {
-        w.done = true;  // RES-1: a side without limits checks nothing and writes nothing
-        continue;
-      }
-      w.kind = choose_write(w.plan);
-      need_record = need_record || (w.kind == WriteKind::kCreate && !w.record_read);
-      HierarchyRule rule;  // a parent's own item: kIgnore
-      if (&w == &work[0]) {
-        rule = verified ? HierarchyRule{.mode = HierarchyRule::Mode::kSet, .hierarchy = w.record}
-                        : required;
-      }
-      w.context = WriteContext{
-          .table = opened_.table_name, .ns = opened_.namespace_id, .ttl = w.ttl, .hierarchy = rule};
-      pending.push_back(&w);
-    }
-    if (need_record) {
-      need_read = true;  // a new item copies its entity's record (spec/data-model.md §6.10)
-      continue;
-    }
-
-    bool conflict = false;
-    const auto on_item_outcome = [&](Work& w, aws::Outcome<aws::WriteItemResult>& outcome,
-                                     bool created) {
-      if (outcome.ok()) {
-        w.done = true;
-        if (created) {
-          cache_.put(w.pk, created_item(w.plan, w.ttl, w.record));
-        } else if (outcome.value().attributes) {
-          cache_.put(w.pk, decode_bucket(*outcome.value().attributes));
+  try {
+    for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+      if (need_read) {
+        read_states(work, request);
+        need_read = false;
+        const BucketHierarchy& record = work[0].record;
+        const std::optional<std::string> actual =
+            record.cascade ? record.parent_id : std::optional<std::string>();
+        if (actual != expected) {
+          compensate(work);
+          result.kind = ConsumeResult::Kind::kCascadeMismatch;
+          result.actual_parent = actual;
+          return result;
         }
-        return;
+        verified = true;
       }
-      if (outcome.is_throttled()) {
-        compensate(work);
-        throw_throttled("a bucket write");
-      }
-      // A failed condition: plan again from the item as it is (ALL_OLD), no read needed.
-      w.state = decode_optional(outcome.condition_failure().old_item);
-      w.known = true;
-      w.fresh = true;
-      if (w.state) {
-        cache_.put(w.pk, *w.state);
-        if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
-          need_read = true;
-        }
-      } else {
-        cache_.erase(w.pk);
-      }
-    };
 
-    if (pending.size() == 1) {
-      Work& w = *pending[0];
-      if (w.kind == WriteKind::kCreate) {
-        auto outcome = client_.try_put_item(create_request(w.context, w.plan, w.record));
-        on_item_outcome(w, outcome, true);
-      } else {
-        auto outcome = client_.try_update_item(w.kind == WriteKind::kConsume
-                                                   ? consume_request(w.context, w.plan)
-                                                   : refill_request(w.context, w.plan));
-        on_item_outcome(w, outcome, false);
-      }
-    } else if (pending.size() == 2 && pending[0]->kind != WriteKind::kCreate &&
-               pending[1]->kind != WriteKind::kCreate) {
-      // The warm cascade: both single-item conditional writes at once, one round trip; a side
-      // that fails is retried alone and, if it is rejected, the other is given back (CG-4). A
-      // refilling write is as safe here as the warm one: each is guarded on its own item.
-      const auto update_of = [](const Work& w) {
-        return w.kind == WriteKind::kConsume ? consume_request(w.context, w.plan)
-                                             : refill_request(w.context, w.plan);
-      };
-      const std::vector<aws::UpdateItemRequest> requests{update_of(*pending[0]),
-                                                         update_of(*pending[1])};
-      std::vector<aws::ConcurrentUpdate> results = client_.try_update_items(requests);
-      std::exception_ptr error;
-      for (std::size_t i = 0; i < results.size(); ++i) {
-        if (results[i].error) {
-          error = results[i].error;
+      // Plan every item not written yet, from the state last seen.
+      bool admitted = true;
+      bool definitive = false;
+      for (Work& w : work) {
+        if (w.done) {
           continue;
         }
-        on_item_outcome(*pending[i], *results[i].outcome, false);
+        w.plan = plan_item(w.entity_id, w.resource, w.state, now_ms);
+        w.statuses.clear();
+        w.entries.clear();
+        bool enough = true;
+        for (const ConsumeTarget* side : w.sides) {
+          enough = plan_side(w.plan, *side, request.amounts, w.statuses, w.entries) && enough;
+        }
+        if (!enough) {
+          admitted = false;
+          definitive = definitive || w.fresh;
+        }
       }
-      if (error) {
+      if (!admitted) {
+        if (!definitive) {
+          need_read = true;  // a remembered state is no ground for a rejection
+          continue;
+        }
+        // The fast rejection: nothing (more) is written (RES-3).
         compensate(work);
-        std::rethrow_exception(error);
+        result.kind = ConsumeResult::Kind::kRejected;
+        collect(result, false);
+        return result;
       }
-    } else if (pending.size() == 2) {
-      // A cascade that creates an item: both in one transaction (spec/data-model.md §7.2).
-      aws::TransactWriteItemsRequest transaction;
-      for (Work* w : pending) {
-        if (w->kind == WriteKind::kCreate) {
-          aws::PutItemRequest put = create_request(w->context, w->plan, w->record);
-          transaction.items.push_back(aws::TransactPut{
-              .table_name = std::move(put.table_name),
-              .item = std::move(put.item),
-              .condition_expression = std::move(put.condition_expression),
-              .expression_attribute_names = std::move(put.expression_attribute_names),
-              .expression_attribute_values = std::move(put.expression_attribute_values),
-              .return_values_on_condition_check_failure =
-                  aws::ReturnValuesOnConditionCheckFailure::kAllOld});
+
+      std::vector<Work*> pending;
+      bool need_record = false;
+      for (Work& w : work) {
+        if (w.done) {
+          continue;
+        }
+        if (!w.writes) {
+          w.done = true;  // RES-1: a side without limits checks nothing and writes nothing
+          continue;
+        }
+        w.kind = choose_write(w.plan);
+        need_record = need_record || (w.kind == WriteKind::kCreate && !w.record_read);
+        HierarchyRule rule;  // a parent's own item: kIgnore
+        if (&w == &work[0]) {
+          rule = verified ? HierarchyRule{.mode = HierarchyRule::Mode::kSet, .hierarchy = w.record}
+                          : required;
+        }
+        w.context = WriteContext{.table = opened_.table_name,
+                                 .ns = opened_.namespace_id,
+                                 .ttl = w.ttl,
+                                 .hierarchy = rule};
+        pending.push_back(&w);
+      }
+      if (need_record) {
+        need_read = true;  // a new item copies its entity's record (spec/data-model.md §6.10)
+        continue;
+      }
+
+      bool conflict = false;
+      const auto on_item_outcome = [&](Work& w, aws::Outcome<aws::WriteItemResult>& outcome,
+                                       bool created) {
+        if (outcome.ok()) {
+          w.done = true;
+          if (created) {
+            cache_.put(w.pk, created_item(w.plan, w.ttl, w.record));
+          } else if (outcome.value().attributes) {
+            cache_.put(w.pk, decode_bucket(*outcome.value().attributes));
+          }
+          return;
+        }
+        if (outcome.is_throttled()) {
+          throw_throttled("a bucket write");  // the caller gives back what was written
+        }
+        // A failed condition: plan again from the item as it is (ALL_OLD), no read needed.
+        w.state = decode_optional(outcome.condition_failure().old_item);
+        w.known = true;
+        w.fresh = true;
+        if (w.state) {
+          cache_.put(w.pk, *w.state);
+          if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
+            need_read = true;
+          }
         } else {
-          aws::UpdateItemRequest update = w->kind == WriteKind::kConsume
-                                              ? consume_request(w->context, w->plan)
-                                              : refill_request(w->context, w->plan);
-          transaction.items.push_back(aws::TransactUpdate{
-              .table_name = std::move(update.table_name),
-              .key = std::move(update.key),
-              .update_expression = std::move(update.update_expression),
-              .condition_expression = std::move(update.condition_expression),
-              .expression_attribute_names = std::move(update.expression_attribute_names),
-              .expression_attribute_values = std::move(update.expression_attribute_values),
-              .return_values_on_condition_check_failure =
-                  aws::ReturnValuesOnConditionCheckFailure::kAllOld});
+          cache_.erase(w.pk);
         }
-      }
-      auto outcome = client_.try_transact_write_items(transaction);
-      if (outcome.ok()) {
+      };
+
+      if (pending.size() == 1) {
+        Work& w = *pending[0];
+        if (w.kind == WriteKind::kCreate) {
+          auto outcome = client_.try_put_item(create_request(w.context, w.plan, w.record));
+          on_item_outcome(w, outcome, true);
+        } else {
+          auto outcome = client_.try_update_item(w.kind == WriteKind::kConsume
+                                                     ? consume_request(w.context, w.plan)
+                                                     : refill_request(w.context, w.plan));
+          on_item_outcome(w, outcome, false);
+        }
+      } else if (pending.size() == 2 && pending[0]->kind != WriteKind::kCreate &&
+                 pending[1]->kind != WriteKind::kCreate) {
+        // The warm cascade: both single-item conditional writes at once, one round trip; a side
+        // that fails is retried alone and, if it is rejected, the other is given back (CG-4). A
+        // refilling write is as safe here as the warm one: each is guarded on its own item.
+        const auto update_of = [](const Work& w) {
+          return w.kind == WriteKind::kConsume ? consume_request(w.context, w.plan)
+                                               : refill_request(w.context, w.plan);
+        };
+        const std::vector<aws::UpdateItemRequest> requests{update_of(*pending[0]),
+                                                           update_of(*pending[1])};
+        std::vector<aws::ConcurrentUpdate> results = client_.try_update_items(requests);
+        std::exception_ptr error;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+          if (results[i].error) {
+            error = results[i].error;
+            continue;
+          }
+          try {
+            on_item_outcome(*pending[i], *results[i].outcome, false);
+          } catch (...) {
+            error = std::current_exception();  // every success is recorded first
+          }
+        }
+        if (error) {
+          std::rethrow_exception(error);
+        }
+      } else if (pending.size() == 2) {
+        // A cascade that creates an item: both in one transaction (spec/data-model.md §7.2).
+        aws::TransactWriteItemsRequest transaction;
         for (Work* w : pending) {
-          w->done = true;
-          cache_.put(w->pk, predicted_after(w->plan, w->kind, w->context, w->record));
+          if (w->kind == WriteKind::kCreate) {
+            aws::PutItemRequest put = create_request(w->context, w->plan, w->record);
+            transaction.items.push_back(aws::TransactPut{
+                .table_name = std::move(put.table_name),
+                .item = std::move(put.item),
+                .condition_expression = std::move(put.condition_expression),
+                .expression_attribute_names = std::move(put.expression_attribute_names),
+                .expression_attribute_values = std::move(put.expression_attribute_values),
+                .return_values_on_condition_check_failure =
+                    aws::ReturnValuesOnConditionCheckFailure::kAllOld});
+          } else {
+            aws::UpdateItemRequest update = w->kind == WriteKind::kConsume
+                                                ? consume_request(w->context, w->plan)
+                                                : refill_request(w->context, w->plan);
+            transaction.items.push_back(aws::TransactUpdate{
+                .table_name = std::move(update.table_name),
+                .key = std::move(update.key),
+                .update_expression = std::move(update.update_expression),
+                .condition_expression = std::move(update.condition_expression),
+                .expression_attribute_names = std::move(update.expression_attribute_names),
+                .expression_attribute_values = std::move(update.expression_attribute_values),
+                .return_values_on_condition_check_failure =
+                    aws::ReturnValuesOnConditionCheckFailure::kAllOld});
+          }
         }
-      } else if (outcome.is_throttled()) {
-        throw_throttled("a bucket transaction");
-      } else {
-        const auto& reasons = outcome.transaction_cancellation().reasons;
-        for (std::size_t i = 0; i < pending.size() && i < reasons.size(); ++i) {
-          Work& w = *pending[i];
-          const aws::CancellationReason& reason = reasons[i];
-          if (reason.code == "ConditionalCheckFailed") {
-            w.state = decode_optional(reason.item);
-            w.known = true;
-            w.fresh = true;
-            if (w.state) {
-              cache_.put(w.pk, *w.state);
-              if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
-                need_read = true;
+        auto outcome = client_.try_transact_write_items(transaction);
+        if (outcome.ok()) {
+          for (Work* w : pending) {
+            w->done = true;
+            cache_.put(w->pk, predicted_after(w->plan, w->kind, w->context, w->record));
+          }
+        } else if (outcome.is_throttled()) {
+          throw_throttled("a bucket transaction");
+        } else {
+          const auto& reasons = outcome.transaction_cancellation().reasons;
+          for (std::size_t i = 0; i < pending.size() && i < reasons.size(); ++i) {
+            Work& w = *pending[i];
+            const aws::CancellationReason& reason = reasons[i];
+            if (reason.code == "ConditionalCheckFailed") {
+              w.state = decode_optional(reason.item);
+              w.known = true;
+              w.fresh = true;
+              if (w.state) {
+                cache_.put(w.pk, *w.state);
+                if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
+                  need_read = true;
+                }
+              } else {
+                cache_.erase(w.pk);
               }
-            } else {
-              cache_.erase(w.pk);
+            } else if (reason.code == "TransactionConflict") {
+              conflict = true;
+            } else if (!reason.code.empty() && reason.code != "None") {
+              throw InfrastructureError(
+                  "bucket transaction cancelled: " + reason.code + " " + reason.message,
+                  reason.code == "ThrottlingError" ||
+                      reason.code == "ProvisionedThroughputExceeded");
             }
-          } else if (reason.code == "TransactionConflict") {
-            conflict = true;
-          } else if (!reason.code.empty() && reason.code != "None") {
-            throw InfrastructureError(
-                "bucket transaction cancelled: " + reason.code + " " + reason.message,
-                reason.code == "ThrottlingError" || reason.code == "ProvisionedThroughputExceeded");
           }
         }
       }
-    }
 
-    if (std::all_of(work.begin(), work.end(), [](const Work& w) { return w.done; })) {
-      result.kind = ConsumeResult::Kind::kAdmitted;
-      collect(result, true);
-      return result;
+      if (std::all_of(work.begin(), work.end(), [](const Work& w) { return w.done; })) {
+        result.kind = ConsumeResult::Kind::kAdmitted;
+        collect(result, true);
+        return result;
+      }
+      if (conflict) {
+        // spec/data-model.md §7.1: re-send after 25, 50, 100 ms.
+        std::this_thread::sleep_for(std::chrono::milliseconds(25 << std::min(attempt, 2)));
+      }
     }
-    if (conflict) {
-      // spec/data-model.md §7.1: re-send after 25, 50, 100 ms.
-      std::this_thread::sleep_for(std::chrono::milliseconds(25 << std::min(attempt, 2)));
-    }
+  } catch (...) {
+    // A failed request ends the consume: what was already written is given back (row 5).
+    compensate(work);
+    throw;
   }
   // CG-3: contention makes the limiter stricter, never looser.
   compensate(work);
@@ -887,10 +898,9 @@ std::vector<AuditEvent> DynamoDbStore::get_audit_events(
 // spec/data-model.md §6.13: one strongly consistent read, one unconditional whole-item put.
 std::optional<ProvisionerState> DynamoDbStore::get_provisioner_state() {
   return with_zae_errors("read provisioner state", [&]() -> std::optional<ProvisionerState> {
-    auto result = client_.get_item(
-        {.table_name = opened_.table_name,
-         .key = provisioner_key(opened_.namespace_id).to_attributes(),
-         .consistency = aws::ReadConsistency::kStrong});
+    auto result = client_.get_item({.table_name = opened_.table_name,
+                                    .key = provisioner_key(opened_.namespace_id).to_attributes(),
+                                    .consistency = aws::ReadConsistency::kStrong});
     if (!result.item) {
       return std::nullopt;
     }
