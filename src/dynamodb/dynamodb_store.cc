@@ -225,7 +225,8 @@ void DynamoDbStore::read_states(std::vector<Work>& work, const ConsumeRequest& r
   const ItemKey target_meta = entity_meta_key(ns, request.target.entity_id);
   keys.keys.push_back(target_meta.to_attributes());
   std::optional<ItemKey> parent_meta;
-  if (work.size() > 1) {
+  // BatchGetItem refuses a key given twice: a parent that is the entity itself is read once.
+  if (work.size() > 1 && work[1].entity_id != request.target.entity_id) {
     parent_meta = entity_meta_key(ns, work[1].entity_id);
     keys.keys.push_back(parent_meta->to_attributes());
   }
@@ -261,8 +262,8 @@ void DynamoDbStore::read_states(std::vector<Work>& work, const ConsumeRequest& r
   };
   work[0].record = record_of(target_meta);
   work[0].record_read = true;
-  if (parent_meta) {
-    work[1].record = record_of(*parent_meta);
+  if (work.size() > 1) {
+    work[1].record = parent_meta ? record_of(*parent_meta) : work[0].record;
     work[1].record_read = true;
   }
   for (Work& w : work) {

@@ -399,6 +399,18 @@ TEST_F(BucketCompatTest, KeyInjectionIsRejectedBeforeAnyRequest) {
   EXPECT_EQ(transport().requests(), 0);
 }
 
+// OQ-26: an entity may name itself as its cascade parent; its item is then consumed side by
+// side, and the entity record is read once even when the parent side names another resource.
+TEST_F(BucketCompatTest, SelfCascadeConsumesTheSameItemTwice) {
+  store_->create_entity({.entity_id = "solo", .parent_id = "solo", .cascade = true}, clock_.now());
+  const ConsumeTarget self{.entity_id = "solo", .resource = "gpt-4", .limits = {rpm10_}};
+  ASSERT_EQ(consume("solo", {rpm10_}, {{"rpm", 2}}, self).kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(number(raw_bucket("solo", "gpt-4"), "b_rpm_tk"), 6000);  // 2 for each side
+  const ConsumeTarget other{.entity_id = "solo", .resource = "claude", .limits = {rpm10_}};
+  ASSERT_EQ(consume("solo", {rpm10_}, {{"rpm", 1}}, other).kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(number(raw_bucket("solo", "claude"), "b_rpm_tk"), 9000);
+}
+
 TEST_F(BucketCompatTest, UnreachableDynamoDbFollowsOnUnavailable) {
   std::shared_ptr<Store> store = store_;
   RateLimiterOptions options;
