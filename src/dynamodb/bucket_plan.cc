@@ -535,6 +535,55 @@ aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPl
   return update_request(context, item, c, p);
 }
 
+namespace {
+
+// The highest stored balance for which a delta of `limit` (consumed: the delta, positive takes)
+// is exact as an ADD at rf; kNoCeiling when any is.
+std::int64_t in_place_bound(const PlannedLimit& limit) {
+  if (limit.consumed > 0) {
+    return limit.ceiling == kNoCeiling ? kNoCeiling : limit.ceiling - limit.add;
+  }
+  // A refund must stay below the cap (OQ-36) as well as keep the refill uncapped.
+  const std::int64_t cap =
+      limit.ceiling == kNoCeiling ? limit.params.capacity_milli : limit.ceiling;
+  return cap - limit.add + limit.consumed;
+}
+
+}  // namespace
+
+bool deltas_apply_in_place(const ItemPlan& item) {
+  if (!item.exists) {
+    return false;
+  }
+  for (const PlannedLimit& limit : item.limits) {
+    if (!limit.present || limit.params_changed) {
+      return false;  // only the exact rewrite sets parameters and adds limits
+    }
+    if (limit.consumed != 0 && limit.tokens_read > in_place_bound(limit)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+aws::UpdateItemRequest deltas_request(const WriteContext& context, const ItemPlan& item) {
+  Clauses c;
+  Aliases p;
+  add_lock(c, p, item);
+  for (const PlannedLimit& limit : item.limits) {
+    if (limit.consumed == 0) {
+      continue;
+    }
+    const std::string tk = attr(p, limit.name, "tk");
+    c.add.push_back(tk + " " + p.number(-limit.consumed));
+    c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+    if (const std::int64_t bound = in_place_bound(limit); bound != kNoCeiling) {
+      c.conditions.push_back(tk + " <= " + p.number(bound));
+    }
+  }
+  return update_request(context, item, c, p);
+}
+
 std::optional<aws::UpdateItemRequest> compensation_request(std::string_view table,
                                                            std::string_view ns,
                                                            const ItemPlan& item) {

@@ -153,6 +153,12 @@ aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPla
 // An exact rewrite for adjustments and parameter sync: SET rf and every balance, guarded by rf
 // and every balance being as read, so it applies only to the state it was computed from.
 aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPlan& item);
+// For a plan of plan_deltas: true when every change is exact as an ADD that leaves rf alone (no
+// refill of a changed limit is capped, no refund meets the cap), so an adjustment takes one
+// write that never conflicts with the warm writes of other clients.
+bool deltas_apply_in_place(const ItemPlan& item);
+// That write: ADD −d / +d per changed limit, guarded by rf as planned and those bounds.
+aws::UpdateItemRequest deltas_request(const WriteContext& context, const ItemPlan& item);
 // Row 5: gives back what `item`'s write consumed (unconditional ADDs; nullopt when nothing).
 std::optional<aws::UpdateItemRequest> compensation_request(std::string_view table,
                                                            std::string_view ns,

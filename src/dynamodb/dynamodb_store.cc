@@ -623,7 +623,10 @@ void DynamoDbStore::rewrite_bucket(
     if (!change(plan)) {
       return;
     }
-    auto outcome = client_.try_update_item(rewrite_request(context, plan));
+    // An adjustment that an ADD makes exactly is sent as one (it leaves rf alone).
+    const bool in_place = deltas_apply_in_place(plan);
+    auto outcome = client_.try_update_item(in_place ? deltas_request(context, plan)
+                                                    : rewrite_request(context, plan));
     if (outcome.ok()) {
       if (outcome.value().attributes) {
         cache_.put(pk, decode_bucket(*outcome.value().attributes));

@@ -36,8 +36,7 @@ AttributeValue string_list(const std::vector<std::string>& values) {
     const AttributeValue* v = item.find(name);
     return v != nullptr && v->type() == AttributeType::kString ? v->as_string() : "?";
   };
-  throw MalformedItemError("item PK=" + key(kPk) + " SK=" + key(kSk) + ": " +
-                           std::string(problem));
+  throw MalformedItemError("item PK=" + key(kPk) + " SK=" + key(kSk) + ": " + std::string(problem));
 }
 
 // Absent and NULL both read as missing (spec/data-model.md §4).

@@ -411,6 +411,20 @@ TEST_F(BucketCompatTest, SelfCascadeConsumesTheSameItemTwice) {
   EXPECT_EQ(number(raw_bucket("solo", "claude"), "b_rpm_tk"), 9000);
 }
 
+TEST_F(BucketCompatTest, AdjustmentOfAWarmBucketIsOneAddThatLeavesRfAlone) {
+  put(python_bucket("key-1", "gpt-4", 10, 4000, kStartMs - 1000, false, ""));
+  ASSERT_EQ(consume("key-1", {rpm10_}, {{"rpm", 1}}).kind, ConsumeResult::Kind::kAdmitted);
+  transport().reset();
+  const BucketDelta debt{
+      .entity_id = "key-1", .resource = "gpt-4", .tokens_milli = {{"rpm", 2000}}};
+  store_->apply_deltas({&debt, 1}, clock_.now());
+  EXPECT_EQ(transport().requests(), 1);
+  const AttributeMap item = raw_bucket("key-1", "gpt-4");
+  EXPECT_EQ(number(item, "b_rpm_tk"), 1000);  // row 5's ADD: 4000 − 1000 − 2000
+  EXPECT_EQ(number(item, "b_rpm_tc"), 6000 + 3000);
+  EXPECT_EQ(number(item, "rf"), kStartMs - 1000);
+}
+
 TEST_F(BucketCompatTest, UnreachableDynamoDbFollowsOnUnavailable) {
   std::shared_ptr<Store> store = store_;
   RateLimiterOptions options;

@@ -189,6 +189,30 @@ TEST(BucketPlanTest, DeltasRefillFirstAndCapRefunds) {
   EXPECT_FALSE(plan_deltas(unknown, {{"tpm", 1000}}));  // OQ-22
 }
 
+TEST(BucketPlanTest, AdjustmentsThatAnAddMakesExactLeaveRfAlone) {
+  // 4 tokens, 1 s since rf (166 milli owed): 2 more taken is exact as ADD −2000 at rf.
+  ItemPlan debt = plan_item("key-1", "gpt-4", item_with(4000, kNow - 1000), kNow);
+  ASSERT_TRUE(plan_deltas(debt, {{"rpm", 2000}}));
+  ASSERT_TRUE(deltas_apply_in_place(debt));
+  const aws::UpdateItemRequest update = deltas_request(kContext, debt);
+  EXPECT_EQ(update.update_expression, "ADD #a2 :v2, #a3 :v3");
+  EXPECT_EQ(update.condition_expression,
+            "#a0 = :v0 AND (attribute_not_exists(#a1) OR #a1 > :v1) AND #a2 <= :v4");
+  EXPECT_EQ(update.expression_attribute_values.at(":v2").as_int64(), -2000);
+  EXPECT_EQ(update.expression_attribute_values.at(":v3").as_int64(), 2000);
+  EXPECT_EQ(update.expression_attribute_values.at(":v4").as_int64(), 10'000 - 166);
+
+  // A refund that would meet the cap (OQ-36) needs the exact rewrite.
+  ItemPlan refund = plan_item("key-1", "gpt-4", item_with(9000, kNow - 1000), kNow);
+  ASSERT_TRUE(plan_deltas(refund, {{"rpm", -1000}}));
+  EXPECT_FALSE(deltas_apply_in_place(refund));
+  // So does a debt on a bucket whose refill is capped (refill first, then the debt).
+  ItemPlan capped = plan_item("key-1", "gpt-4", item_with(10'000, kNow - 60'000), kNow);
+  ASSERT_TRUE(plan_deltas(capped, {{"rpm", 1000}}));
+  EXPECT_FALSE(deltas_apply_in_place(capped));
+  EXPECT_EQ(capped.find("rpm")->tokens, 9000);
+}
+
 // The kConsume guard is exactly "uncapped and enough": for every stored balance it admits, the
 // lazy balance after ADD −a equals the refill-first arithmetic; kRefill's chosen form likewise.
 RC_GTEST_PROP(BucketPlanProperty, PlannedBalanceMatchesRefillFirstArithmetic, ()) {
