@@ -12,6 +12,7 @@
 #include "zae/errors.h"
 #include "zae/open_store.h"
 
+#include "cli/bench.h"
 #include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/exit_codes.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   add_infrastructure_commands(app, context, action);
   add_limits_commands(app, context, action);
   add_local_commands(app, context, action);
+  add_bench_command(app, context, action);
 
   DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(

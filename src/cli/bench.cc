@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: MIT
+// The measuring engine of `zae-limiter bench`: end-to-end scenarios through RateLimiter, and on
+// DynamoDB the raw ceiling (the warm acquire's UpdateItem alone, through the same client).
+#include "cli/bench.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <fmt/core.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "zae/clock.h"
+#include "zae/errors.h"
+#include "zae/lease.h"
+#include "zae/open_store.h"
+#include "zae/rate_limiter.h"
+#include "zae/store.h"
+
+#include "aws/aws_config.h"
+#include "aws/credential_providers.h"
+#include "aws/curl_transport.h"
+#include "aws/dynamodb_client.h"
+#include "aws/http.h"
+#include "aws/socket_transport.h"
+#include "cli/version.h"
+#include "dynamodb/bucket_plan.h"
+#include "dynamodb/dynamodb_connection.h"
+#include "dynamodb/dynamodb_store.h"
+#include "dynamodb/items.h"
+#include "dynamodb/keys.h"
+#include "store/store_uri.h"
+
+namespace zae::cli {
+namespace {
+
+constexpr const char* kResource = "bench";
+// Untimed calls per thread before each timed run (connections, caches, the bucket itself).
+constexpr int kWarmupCalls = 20;
+// DynamoDbStoreOptions' default, which the bench's store uses: the raw write's TTL matches.
+constexpr int kTtlMultiplier = 7;
+
+// Forwards to the transport DynamoDbConnection would choose and counts the requests.
+class CountingTransport final : public aws::HttpTransport {
+ public:
+  explicit CountingTransport(std::shared_ptr<aws::HttpTransport> inner)
+      : inner_(std::move(inner)) {}
+
+  aws::HttpResponse send(const aws::HttpRequest& request) override {
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    return inner_->send(request);
+  }
+  std::vector<aws::HttpOutcome> send_all(std::span<const aws::HttpRequest> requests) override {
+    requests_.fetch_add(requests.size(), std::memory_order_relaxed);
+    return inner_->send_all(requests);
+  }
+
+  std::uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+
+ private:
+  std::shared_ptr<aws::HttpTransport> inner_;
+  std::atomic<std::uint64_t> requests_{0};
+};
+
+// The store under test. Members in dependency order: the store goes before the client, the
+// client before its transport and credentials.
+struct BenchStore {
+  std::shared_ptr<aws::HttpTransport> credentials_transport;
+  std::unique_ptr<aws::CachedCredentialsProvider> credentials;
+  std::shared_ptr<CountingTransport> transport;  // null on SQLite
+  std::shared_ptr<aws::DynamoDbClient> client;
+  std::shared_ptr<dynamodb::DynamoDbConnection> connection;
+  dynamodb::OpenedNamespace opened{};
+  std::shared_ptr<Store> store;
+  std::shared_ptr<dynamodb::DynamoDbStore> dynamodb_store;  // null on SQLite
+  std::string description;
+  std::string backend;
+};
+
+// As DynamoDbConnection::create chooses: our socket client for plain http without a proxy,
+// libcurl otherwise.
+std::shared_ptr<aws::HttpTransport> transport_for(const std::string& endpoint_url,
+                                                  const aws::Environment& env) {
+  const bool plain_http = endpoint_url.rfind("http://", 0) == 0;
+  bool proxied = false;
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+    proxied = proxied || env.variable(name).has_value();
+  }
+  if (plain_http && !proxied) {
+    return std::make_shared<aws::SocketTransport>();
+  }
+  return std::make_shared<aws::CurlTransport>();
+}
+
+std::unique_ptr<BenchStore> open_bench_store(const BenchOptions& options) {
+  auto bench = std::make_unique<BenchStore>();
+  const std::string uri = options.store_uri.empty() ? default_store_uri() : options.store_uri;
+  const StoreUri parsed = parse_store_uri(uri);
+  const auto* table = std::get_if<DynamoDbStoreUri>(&parsed);
+  if (table == nullptr) {
+    bench->store = open_store(uri, {.namespace_name = options.namespace_name});
+    bench->description = uri;
+    bench->backend = "sqlite";
+    return bench;
+  }
+  const aws::Environment& env = aws::process_environment();
+  const dynamodb::ClientSettings settings = dynamodb::resolve_client_settings(*table, env);
+  dynamodb::with_zae_errors("store '" + table->table_name + "'", [&] {
+    bench->credentials_transport = std::make_shared<aws::CurlTransport>();
+    bench->credentials = aws::make_default_credentials_provider(*bench->credentials_transport,
+                                                                {.environment = &env});
+    bench->transport =
+        std::make_shared<CountingTransport>(transport_for(settings.endpoint.url, env));
+  });
+  aws::CachedCredentialsProvider* provider = bench->credentials.get();
+  bench->client = std::make_shared<aws::DynamoDbClient>(aws::DynamoDbClientConfig{
+      .endpoint = settings.endpoint.url,
+      .region = settings.region,
+      .credentials = [provider] { return provider->credentials(); },
+      .transport = bench->transport,
+  });
+  bench->connection = std::make_shared<dynamodb::DynamoDbConnection>(
+      bench->client,
+      dynamodb::DynamoDbConnectionOptions{
+          .provision = {.updated_by = fmt::format("cpp:{}", kClientVersion)}});
+  bench->opened = bench->connection->open(table->table_name, options.namespace_name);
+  bench->dynamodb_store =
+      std::make_shared<dynamodb::DynamoDbStore>(bench->connection, bench->opened);
+  bench->store = bench->dynamodb_store;
+  bench->description = "dynamodb://" + table->table_name;
+  bench->backend = "dynamodb";
+  return bench;
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Nearest rank of ascending `sorted` (not empty).
+double percentile(const std::vector<double>& sorted, double q) {
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+enum class OpOutcome { kAdmitted, kRejected };
+
+// One operation of a scenario on thread `thread`; `index` is unique per thread and call
+// (warm-up calls included). Timed whole, so untimed work belongs in the setup.
+using Operation = std::function<OpOutcome(int thread, std::int64_t index)>;
+
+struct RunSize {
+  std::int64_t ops = 0;  // total over the threads; ignored with a duration
+  std::optional<std::chrono::duration<double>> duration{};
+};
+
+// Runs `op` on `threads` threads after kWarmupCalls untimed calls each; all start together.
+BenchResult measure(std::string name, int threads, const RunSize& size, const Operation& op,
+                    const CountingTransport* transport) {
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(threads));
+  std::vector<std::int64_t> rejected(static_cast<std::size_t>(threads), 0);
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const auto slot = static_cast<std::size_t>(t);
+      std::int64_t index = 0;
+      try {
+        for (; index < kWarmupCalls; ++index) {
+          (void)op(t, index);
+        }
+      } catch (...) {
+        errors[slot] = std::current_exception();
+      }
+      ready.fetch_add(1);
+      while (!go.load()) {
+        std::this_thread::yield();
+      }
+      if (errors[slot]) {
+        return;
+      }
+      const std::int64_t mine =
+          size.ops / threads + (t < size.ops % threads ? 1 : 0);
+      auto& samples = latencies[slot];
+      samples.reserve(size.duration ? 4096 : static_cast<std::size_t>(mine));
+      try {
+        for (std::int64_t n = 0; size.duration ? !stop.load(std::memory_order_relaxed) : n < mine;
+             ++n, ++index) {
+          const auto start = std::chrono::steady_clock::now();
+          const OpOutcome outcome = op(t, index);
+          samples.push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count());
+          rejected[slot] += outcome == OpOutcome::kRejected ? 1 : 0;
+        }
+      } catch (...) {
+        errors[slot] = std::current_exception();
+      }
+    });
+  }
+  while (ready.load() < threads) {
+    std::this_thread::yield();
+  }
+  const std::uint64_t requests_before = transport ? transport->requests() : 0;
+  const double cpu_before = cpu_seconds();
+  const auto started = std::chrono::steady_clock::now();
+  go.store(true);
+  if (size.duration) {
+    std::this_thread::sleep_for(*size.duration);
+    stop.store(true);
+  }
+  for (std::thread& worker : workers) {
+    worker.join();
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                          .count();
+  const double cpu = cpu_seconds() - cpu_before;
+  for (const std::exception_ptr& error : errors) {
+    if (error) {
+      std::rethrow_exception(error);
+    }
+  }
+  std::vector<double> all;
+  BenchResult result{.name = std::move(name), .threads = threads};
+  for (int t = 0; t < threads; ++t) {
+    const auto slot = static_cast<std::size_t>(t);
+    all.insert(all.end(), latencies[slot].begin(), latencies[slot].end());
+    result.rejected += rejected[slot];
+  }
+  if (all.empty()) {
+    throw std::runtime_error("bench: scenario '" + result.name + "' completed no operation");
+  }
+  std::sort(all.begin(), all.end());
+  const double ops = static_cast<double>(all.size());
+  result.ops = static_cast<std::int64_t>(all.size());
+  result.p50_ms = percentile(all, 0.50);
+  result.p90_ms = percentile(all, 0.90);
+  result.p99_ms = percentile(all, 0.99);
+  result.p999_ms = percentile(all, 0.999);
+  result.ops_per_s = wall > 0 ? ops / wall : 0;
+  result.cpu_us_per_op = cpu * 1e6 / ops;
+  if (transport != nullptr) {
+    result.requests_per_op = static_cast<double>(transport->requests() - requests_before) / ops;
+  }
+  return result;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SystemClock::instance().now().time_since_epoch())
+      .count();
+}
+
+// Sends the write the store's warm consume sends to one bucket item, planned with bucket_plan.h
+// from the last state seen (the previous ALL_NEW, or ALL_OLD after a failed condition), as the
+// store plans it. Not thread-safe: one per thread.
+class RawWriter {
+ public:
+  RawWriter(BenchStore& bench, std::string entity_id, std::vector<Limit> limits, Amounts amounts)
+      : bench_(bench),
+        target_{.entity_id = std::move(entity_id),
+                .resource = kResource,
+                .limits = std::move(limits),
+                .source = LimitSource::kOverride},
+        amounts_(std::move(amounts)) {
+    // The item, created the way the store creates it; then its state, read back.
+    const ConsumeResult created = bench_.store->consume(ConsumeRequest{
+        .target = target_, .amounts = amounts_, .now = SystemClock::instance().now()});
+    if (created.kind != ConsumeResult::Kind::kAdmitted) {
+      throw std::runtime_error("bench: creating the raw bucket was not admitted");
+    }
+    const aws::GetItemResult read = bench_.client->get_item(
+        {.table_name = bench_.opened.table_name,
+         .key = dynamodb::bucket_key(bench_.opened.namespace_id, target_.entity_id, kResource, 0)
+                    .to_attributes(),
+         .consistency = aws::ReadConsistency::kStrong});
+    if (!read.item) {
+      throw std::runtime_error("bench: the created raw bucket is missing");
+    }
+    item_ = dynamodb::decode_bucket(*read.item);
+  }
+
+  aws::UpdateItemRequest plan_next() {
+    const std::int64_t now = now_ms();
+    dynamodb::ItemPlan plan = dynamodb::plan_item(target_.entity_id, kResource, item_, now);
+    std::vector<LimitStatus> statuses;
+    std::vector<ConsumedEntry> entries;
+    if (!dynamodb::plan_side(plan, target_, amounts_, statuses, entries)) {
+      throw std::runtime_error("bench: the raw bucket ran dry");
+    }
+    // As the store's warm consume writes the entity's own item: "no cascade" (kRequire).
+    const dynamodb::WriteContext context{
+        .table = bench_.opened.table_name,
+        .ns = bench_.opened.namespace_id,
+        .ttl = dynamodb::consume_ttl(target_, kTtlMultiplier, now),
+        .hierarchy = {.mode = dynamodb::HierarchyRule::Mode::kRequire, .hierarchy = {}}};
+    const dynamodb::WriteKind kind = dynamodb::choose_write(plan);
+    if (kind == dynamodb::WriteKind::kCreate) {
+      throw std::runtime_error("bench: the raw bucket disappeared");
+    }
+    return kind == dynamodb::WriteKind::kConsume ? dynamodb::consume_request(context, plan)
+                                                 : dynamodb::refill_request(context, plan);
+  }
+
+  // Sends `request`; returns the capacity it consumed when it asked for it.
+  std::optional<aws::ConsumedCapacity> send(const aws::UpdateItemRequest& request) {
+    aws::Outcome<aws::WriteItemResult> outcome = bench_.client->try_update_item(request);
+    if (outcome.ok()) {
+      item_ = dynamodb::decode_bucket(*outcome.value().attributes);
+      return outcome.value().consumed_capacity;
+    }
+    if (outcome.is_condition_failure()) {
+      // Planned again from ALL_OLD, as the store does.
+      const auto& old_item = outcome.condition_failure().old_item;
+      item_ = old_item ? std::optional(dynamodb::decode_bucket(*old_item)) : std::nullopt;
+      return std::nullopt;
+    }
+    throw std::runtime_error("bench: the raw UpdateItem was throttled");
+  }
+
+ private:
+  BenchStore& bench_;
+  const ConsumeTarget target_;
+  const Amounts amounts_;
+  std::optional<dynamodb::BucketItem> item_{};
+};
+
+Amounts one_of_each(const std::vector<Limit>& limits) {
+  Amounts amounts;
+  for (const Limit& limit : limits) {
+    amounts.emplace_back(limit.name(), 1);
+  }
+  return amounts;
+}
+
+bool wanted(const BenchOptions& options, const std::string& name) {
+  return options.scenarios.empty() ||
+         std::find(options.scenarios.begin(), options.scenarios.end(), name) !=
+             options.scenarios.end();
+}
+
+void validate(const BenchOptions& options) {
+  for (const std::string& name : options.scenarios) {
+    const auto& names = bench_scenario_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string known;
+      for (const std::string& n : names) {
+        known += (known.empty() ? "" : ", ") + n;
+      }
+      throw UsageError(fmt::format("unknown scenario '{}' (scenarios: {})", name, known));
+    }
+  }
+  if (options.threads.empty()) {
+    throw UsageError("--threads needs at least one thread count");
+  }
+  for (int threads : options.threads) {
+    if (threads < 1) {
+      throw UsageError(fmt::format("--threads must be at least 1, got {}", threads));
+    }
+  }
+  if (options.duration_seconds) {
+    if (!(*options.duration_seconds > 0)) {
+      throw UsageError("--duration must be positive");
+    }
+  } else if (options.ops < 1) {
+    throw UsageError(fmt::format("--ops must be at least 1, got {}", options.ops));
+  }
+  const auto named = [&](const char* name) {
+    return std::find(options.scenarios.begin(), options.scenarios.end(), name) !=
+           options.scenarios.end();
+  };
+  // Without an explicit list, warm_2limits and adjust are left out (see run_bench).
+  if (options.limits.size() == 1 && (named("warm_2limits") || named("adjust"))) {
+    throw UsageError("scenarios warm_2limits and adjust need two -l/--limit limits");
+  }
+}
+
+void progress(const BenchResult& r) {
+  std::fprintf(stderr, "bench: %-18s threads %-3d ops %-7lld p50 %.3f ms  %.0f ops/s\n",
+               r.name.c_str(), r.threads, static_cast<long long>(r.ops), r.p50_ms, r.ops_per_s);
+}
+
+}  // namespace
+
+const std::vector<std::string>& bench_scenario_names() {
+  static const std::vector<std::string> kNames{
+      "warm", "warm_2limits", "adjust", "cascade", "rejection", "cold", "config_cache_miss"};
+  return kNames;
+}
+
+BenchReport run_bench(const BenchOptions& options) {
+  validate(options);
+  std::unique_ptr<BenchStore> bench = open_bench_store(options);
+  BenchReport report{.store = bench->description, .backend = bench->backend};
+  RateLimiter limiter(bench->store);
+  RateLimiterOptions no_cache;
+  no_cache.config_cache_ttl = std::chrono::milliseconds(0);
+  RateLimiter uncached(bench->store, std::move(no_cache));
+  const CountingTransport* counter = bench->transport.get();
+
+  const std::vector<Limit> all_limits =
+      !options.limits.empty()
+          ? options.limits
+          : std::vector<Limit>{Limit::per_minute("rpm", 1'000'000, 1'000'000'000),
+                               Limit::per_minute("tpm", 1'000'000, 1'000'000'000)};
+  const std::vector<Limit> one_limit(all_limits.begin(), all_limits.begin() + 1);
+  const bool two_limits = all_limits.size() >= 2;
+  const std::vector<Limit> two(all_limits.begin(), all_limits.begin() + (two_limits ? 2 : 1));
+  const Amounts one_amounts = one_of_each(one_limit);
+  const Amounts two_amounts = one_of_each(two);
+
+  const std::string prefix = fmt::format(
+      "bench-{}-{}", ::getpid(),
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  const auto id = [&](const std::string& role, int thread) {
+    return fmt::format("{}-{}-{}", prefix, role, thread);
+  };
+  const auto driven = [&](const std::string& role, int thread) {
+    return options.entity_id.empty() ? id(role, thread) : options.entity_id;
+  };
+  RunSize size{.ops = options.ops};
+  if (options.duration_seconds) {
+    size.duration = std::chrono::duration<double>(*options.duration_seconds);
+  }
+
+  for (int threads : options.threads) {
+    // The raw ceiling first: the scenarios' ratios divide by it.
+    std::optional<double> raw_p50;
+    if (bench->dynamodb_store) {
+      std::vector<std::unique_ptr<RawWriter>> writers;
+      for (int t = 0; t < threads; ++t) {
+        writers.push_back(
+            std::make_unique<RawWriter>(*bench, id("raw", t), one_limit, one_amounts));
+      }
+      // Capacity, measured apart so the timed body is exactly the warm acquire's.
+      double wcu = 0;
+      double rcu = 0;
+      int samples = 0;
+      for (; samples < kWarmupCalls; ++samples) {
+        aws::UpdateItemRequest request = writers[0]->plan_next();
+        request.return_consumed_capacity = aws::ReturnConsumedCapacity::kTotal;
+        const std::optional<aws::ConsumedCapacity> used = writers[0]->send(request);
+        if (!used) {
+          break;
+        }
+        wcu += used->write_capacity_units > 0 ? used->write_capacity_units : used->capacity_units;
+        rcu += used->read_capacity_units;
+      }
+      // Each op plans the next write from the last state (bucket_plan.h, microseconds) and sends
+      // it: the limiter's warm acquire does the same planning.
+      BenchResult raw = measure(
+          "raw", threads, size,
+          [&](int t, std::int64_t) {
+            auto& writer = *writers[static_cast<std::size_t>(t)];
+            (void)writer.send(writer.plan_next());
+            return OpOutcome::kAdmitted;
+          },
+          counter);
+      if (samples > 0) {
+        raw.wcu_per_op = wcu / samples;
+        raw.rcu_per_op = rcu / samples;
+      }
+      raw_p50 = raw.p50_ms;
+      progress(raw);
+      report.raw.push_back(std::move(raw));
+    }
+
+    const auto run = [&](const std::string& name, const Operation& op) {
+      BenchResult result = measure(name, threads, size, op, counter);
+      if (raw_p50 && *raw_p50 > 0) {
+        result.ratio_p50_to_raw = result.p50_ms / *raw_p50;
+      }
+      progress(result);
+      report.scenarios.push_back(std::move(result));
+    };
+    const auto acquire_commit = [&](RateLimiter& l, const std::string& entity,
+                                    const Amounts& amounts,
+                                    const std::optional<std::vector<Limit>>& limits) {
+      Lease lease = l.acquire(AcquireRequest{
+          .entity_id = entity, .resource = kResource, .consume = amounts, .limits = limits});
+      lease.commit();
+      return OpOutcome::kAdmitted;
+    };
+
+    if (wanted(options, "warm")) {
+      run("warm", [&](int t, std::int64_t) {
+        return acquire_commit(limiter, driven("warm", t), one_amounts, one_limit);
+      });
+    }
+    if (two_limits && wanted(options, "warm_2limits")) {
+      run("warm_2limits", [&](int t, std::int64_t) {
+        return acquire_commit(limiter, driven("warm2", t), two_amounts, two);
+      });
+    }
+    if (two_limits && wanted(options, "adjust")) {
+      const Amounts delta{{two[1].name(), 1}};
+      run("adjust", [&](int t, std::int64_t) {
+        Lease lease = limiter.acquire(AcquireRequest{.entity_id = driven("adjust", t),
+                                                     .resource = kResource,
+                                                     .consume = two_amounts,
+                                                     .limits = two});
+        lease.adjust(delta);
+        lease.commit();
+        return OpOutcome::kAdmitted;
+      });
+    }
+    if (wanted(options, "cascade")) {
+      for (int t = 0; t < threads; ++t) {
+        limiter.create_entity({.entity_id = id("parent", t)});
+        limiter.create_entity(
+            {.entity_id = id("child", t), .parent_id = id("parent", t), .cascade = true});
+      }
+      run("cascade", [&](int t, std::int64_t) {
+        return acquire_commit(limiter, id("child", t), one_amounts, one_limit);
+      });
+    }
+    if (wanted(options, "rejection")) {
+      // One token a day, taken before the run: every timed acquire is rejected.
+      const std::vector<Limit> tiny{Limit::per_day(one_limit[0].name(), 1)};
+      for (int t = 0; t < threads; ++t) {
+        (void)acquire_commit(limiter, id("reject", t), one_amounts, tiny);
+      }
+      run("rejection", [&](int t, std::int64_t) {
+        try {
+          return acquire_commit(limiter, id("reject", t), one_amounts, tiny);
+        } catch (const RateLimitExceeded&) {
+          return OpOutcome::kRejected;
+        }
+      });
+    }
+    if (wanted(options, "cold")) {
+      run("cold", [&](int t, std::int64_t index) {
+        return acquire_commit(limiter, fmt::format("{}-cold-{}-{}", prefix, t, index),
+                              one_amounts, one_limit);
+      });
+    }
+    if (wanted(options, "config_cache_miss")) {
+      std::vector<Amounts> amounts(static_cast<std::size_t>(threads));
+      for (int t = 0; t < threads; ++t) {
+        const std::string entity = driven("stored", t);
+        if (options.entity_id.empty()) {
+          uncached.create_entity({.entity_id = entity});
+          uncached.set_limits(entity, one_limit, kResource);
+        }
+        amounts[static_cast<std::size_t>(t)] =
+            one_of_each(uncached.resolve_limits(entity, kResource).limits);
+      }
+      run("config_cache_miss", [&](int t, std::int64_t) {
+        return acquire_commit(uncached, driven("stored", t), amounts[static_cast<std::size_t>(t)],
+                              std::nullopt);
+      });
+    }
+  }
+  return report;
+}
+
+}  // namespace zae::cli
