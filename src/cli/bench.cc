@@ -31,11 +31,8 @@
 #include "zae/store.h"
 
 #include "aws/aws_config.h"
-#include "aws/credential_providers.h"
-#include "aws/curl_transport.h"
 #include "aws/dynamodb_client.h"
 #include "aws/http.h"
-#include "aws/socket_transport.h"
 #include "cli/version.h"
 #include "dynamodb/bucket_plan.h"
 #include "dynamodb/dynamodb_connection.h"
@@ -75,13 +72,9 @@ class CountingTransport final : public aws::HttpTransport {
   std::atomic<std::uint64_t> requests_{0};
 };
 
-// The store under test. Members in dependency order: the store goes before the client, the
-// client before its transport and credentials.
+// The store under test; the store goes before the connection that owns its client.
 struct BenchStore {
-  std::shared_ptr<aws::HttpTransport> credentials_transport;
-  std::unique_ptr<aws::CachedCredentialsProvider> credentials;
   std::shared_ptr<CountingTransport> transport;  // null on SQLite
-  std::shared_ptr<aws::DynamoDbClient> client;
   std::shared_ptr<dynamodb::DynamoDbConnection> connection;
   dynamodb::OpenedNamespace opened{};
   std::shared_ptr<Store> store;
@@ -89,21 +82,6 @@ struct BenchStore {
   std::string description;
   std::string backend;
 };
-
-// As DynamoDbConnection::create chooses: our socket client for plain http without a proxy,
-// libcurl otherwise.
-std::shared_ptr<aws::HttpTransport> transport_for(const std::string& endpoint_url,
-                                                  const aws::Environment& env) {
-  const bool plain_http = endpoint_url.rfind("http://", 0) == 0;
-  bool proxied = false;
-  for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
-    proxied = proxied || env.variable(name).has_value();
-  }
-  if (plain_http && !proxied) {
-    return std::make_shared<aws::SocketTransport>();
-  }
-  return std::make_shared<aws::CurlTransport>();
-}
 
 std::unique_ptr<BenchStore> open_bench_store(const BenchOptions& options) {
   auto bench = std::make_unique<BenchStore>();
@@ -116,25 +94,16 @@ std::unique_ptr<BenchStore> open_bench_store(const BenchOptions& options) {
     bench->backend = "sqlite";
     return bench;
   }
-  const aws::Environment& env = aws::process_environment();
-  const dynamodb::ClientSettings settings = dynamodb::resolve_client_settings(*table, env);
-  dynamodb::with_zae_errors("store '" + table->table_name + "'", [&] {
-    bench->credentials_transport = std::make_shared<aws::CurlTransport>();
-    bench->credentials = aws::make_default_credentials_provider(*bench->credentials_transport,
-                                                                {.environment = &env});
-    bench->transport =
-        std::make_shared<CountingTransport>(transport_for(settings.endpoint.url, env));
-  });
-  aws::CachedCredentialsProvider* provider = bench->credentials.get();
-  bench->client = std::make_shared<aws::DynamoDbClient>(aws::DynamoDbClientConfig{
-      .endpoint = settings.endpoint.url,
-      .region = settings.region,
-      .credentials = [provider] { return provider->credentials(); },
-      .transport = bench->transport,
-  });
-  bench->connection = std::make_shared<dynamodb::DynamoDbConnection>(
-      bench->client,
+  // The connection open_store would make, with its transport wrapped to count requests.
+  BenchStore* target = bench.get();
+  bench->connection = dynamodb::DynamoDbConnection::create(
+      *table, aws::process_environment(),
       dynamodb::DynamoDbConnectionOptions{
+          .wrap_transport =
+              [target](std::shared_ptr<aws::HttpTransport> inner) {
+                target->transport = std::make_shared<CountingTransport>(std::move(inner));
+                return std::shared_ptr<aws::HttpTransport>(target->transport);
+              },
           .provision = {.updated_by = fmt::format("cpp:{}", kClientVersion)}});
   bench->opened = bench->connection->open(table->table_name, options.namespace_name);
   bench->dynamodb_store =
@@ -199,8 +168,7 @@ BenchResult measure(std::string name, int threads, const RunSize& size, const Op
       if (errors[slot]) {
         return;
       }
-      const std::int64_t mine =
-          size.ops / threads + (t < size.ops % threads ? 1 : 0);
+      const std::int64_t mine = size.ops / threads + (t < size.ops % threads ? 1 : 0);
       auto& samples = latencies[slot];
       samples.reserve(size.duration ? 4096 : static_cast<std::size_t>(mine));
       try {
@@ -232,8 +200,8 @@ BenchResult measure(std::string name, int threads, const RunSize& size, const Op
   for (std::thread& worker : workers) {
     worker.join();
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                          .count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double cpu = cpu_seconds() - cpu_before;
   for (const std::exception_ptr& error : errors) {
     if (error) {
@@ -289,7 +257,7 @@ class RawWriter {
     if (created.kind != ConsumeResult::Kind::kAdmitted) {
       throw std::runtime_error("bench: creating the raw bucket was not admitted");
     }
-    const aws::GetItemResult read = bench_.client->get_item(
+    const aws::GetItemResult read = bench_.connection->client().get_item(
         {.table_name = bench_.opened.table_name,
          .key = dynamodb::bucket_key(bench_.opened.namespace_id, target_.entity_id, kResource, 0)
                     .to_attributes(),
@@ -324,7 +292,8 @@ class RawWriter {
 
   // Sends `request`; returns the capacity it consumed when it asked for it.
   std::optional<aws::ConsumedCapacity> send(const aws::UpdateItemRequest& request) {
-    aws::Outcome<aws::WriteItemResult> outcome = bench_.client->try_update_item(request);
+    aws::Outcome<aws::WriteItemResult> outcome =
+        bench_.connection->client().try_update_item(request);
     if (outcome.ok()) {
       item_ = dynamodb::decode_bucket(*outcome.value().attributes);
       return outcome.value().consumed_capacity;
@@ -354,9 +323,8 @@ Amounts one_of_each(const std::vector<Limit>& limits) {
 }
 
 bool wanted(const BenchOptions& options, const std::string& name) {
-  return options.scenarios.empty() ||
-         std::find(options.scenarios.begin(), options.scenarios.end(), name) !=
-             options.scenarios.end();
+  return options.scenarios.empty() || std::find(options.scenarios.begin(), options.scenarios.end(),
+                                                name) != options.scenarios.end();
 }
 
 void validate(const BenchOptions& options) {
@@ -429,11 +397,10 @@ BenchReport run_bench(const BenchOptions& options) {
   const Amounts one_amounts = one_of_each(one_limit);
   const Amounts two_amounts = one_of_each(two);
 
-  const std::string prefix = fmt::format(
-      "bench-{}-{}", ::getpid(),
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const std::string prefix = fmt::format("bench-{}-{}", ::getpid(),
+                                         std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
   const auto id = [&](const std::string& role, int thread) {
     return fmt::format("{}-{}-{}", prefix, role, thread);
   };
@@ -552,8 +519,8 @@ BenchReport run_bench(const BenchOptions& options) {
     }
     if (wanted(options, "cold")) {
       run("cold", [&](int t, std::int64_t index) {
-        return acquire_commit(limiter, fmt::format("{}-cold-{}-{}", prefix, t, index),
-                              one_amounts, one_limit);
+        return acquire_commit(limiter, fmt::format("{}-cold-{}-{}", prefix, t, index), one_amounts,
+                              one_limit);
       });
     }
     if (wanted(options, "config_cache_miss")) {

@@ -164,6 +164,9 @@ std::unique_ptr<DynamoDbConnection> DynamoDbConnection::create(const DynamoDbSto
   auto owned = std::make_shared<Owned>();
   with_zae_errors("store " + quoted(uri.table_name), [&] {
     owned->transport = transport_for(settings.endpoint.url, env);
+    if (options.wrap_transport) {
+      owned->transport = options.wrap_transport(std::move(owned->transport));
+    }
     // Credentials endpoints (STS, IMDS, containers) may be https or behind a proxy: always curl.
     owned->credentials_transport = std::make_shared<aws::CurlTransport>();
     owned->credentials = aws::make_default_credentials_provider(*owned->credentials_transport,

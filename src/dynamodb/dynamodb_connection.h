@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,10 @@ enum class AutoProvision {
 
 struct DynamoDbConnectionOptions {
   AutoProvision auto_provision = AutoProvision::kEnabled;
+  // create() only: wraps the transport it chooses (a request counter, a fault injector); the
+  // result must forward to its argument. Empty: the transport as chosen.
+  std::function<std::shared_ptr<aws::HttpTransport>(std::shared_ptr<aws::HttpTransport>)>
+      wrap_transport{};
   // Table settings, updated_by, clock and id randomness for provisioning and registration.
   ProvisionOptions provision{};
 };
