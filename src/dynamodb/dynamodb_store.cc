@@ -433,6 +433,20 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
       }
 
       bool conflict = false;
+      // A failed condition: plan again from the item as it is (ALL_OLD), no read needed.
+      const auto take_old_item = [&](Work& w, const std::optional<AttributeMap>& old_item) {
+        w.state = decode_optional(old_item);
+        w.known = true;
+        w.fresh = true;
+        if (!w.state) {
+          cache_.erase(w.pk);
+          return;
+        }
+        cache_.put(w.pk, *w.state);
+        if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
+          need_read = true;
+        }
+      };
       const auto on_item_outcome = [&](Work& w, aws::Outcome<aws::WriteItemResult>& outcome,
                                        bool created) {
         if (outcome.ok()) {
@@ -447,18 +461,7 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
         if (outcome.is_throttled()) {
           throw_throttled("a bucket write");  // the caller gives back what was written
         }
-        // A failed condition: plan again from the item as it is (ALL_OLD), no read needed.
-        w.state = decode_optional(outcome.condition_failure().old_item);
-        w.known = true;
-        w.fresh = true;
-        if (w.state) {
-          cache_.put(w.pk, *w.state);
-          if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
-            need_read = true;
-          }
-        } else {
-          cache_.erase(w.pk);
-        }
+        take_old_item(w, outcome.condition_failure().old_item);
       };
 
       if (pending.size() == 1) {
@@ -542,17 +545,7 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
             Work& w = *pending[i];
             const aws::CancellationReason& reason = reasons[i];
             if (reason.code == "ConditionalCheckFailed") {
-              w.state = decode_optional(reason.item);
-              w.known = true;
-              w.fresh = true;
-              if (w.state) {
-                cache_.put(w.pk, *w.state);
-                if (&w == &work[0] && !verified && !hierarchy_matches(*w.state, required)) {
-                  need_read = true;
-                }
-              } else {
-                cache_.erase(w.pk);
-              }
+              take_old_item(w, reason.item);
             } else if (reason.code == "TransactionConflict") {
               conflict = true;
             } else if (!reason.code.empty() && reason.code != "None") {
