@@ -117,6 +117,11 @@ ItemKey usage_key(std::string_view ns, std::string_view entity_id, std::string_v
   return {entity_pk(ns, entity_id), usage_sk(resource, window)};
 }
 
+std::string usage_window_key(std::string_view window_type, std::string_view window_start) {
+  if (window_type == "hourly") return std::string(window_start);
+  return cat({window_start, "#", window_type});
+}
+
 std::optional<std::string_view> namespace_of(std::string_view key) {
   const auto slash = key.find('/');
   if (slash == std::string_view::npos) {

@@ -110,6 +110,15 @@ ItemKey audit_key(std::string_view ns, std::string_view entity_id, std::string_v
 ItemKey usage_key(std::string_view ns, std::string_view entity_id, std::string_view resource,
                   std::string_view window);
 
+// The `{w}` part of a usage snapshot key for a window type ("hourly", "daily", "monthly") and its
+// start ("YYYY-MM-DDTHH:00:00Z"). The original keys every window type by its start alone, so its
+// daily record is its 00:00 hourly record (spec/behavior.md AG-8, OQ-23c). Ours: hourly records
+// keep the original's key (a Python reader and a Python aggregator address the same item);
+// daily and monthly records append "#daily" / "#monthly", so they never share an item with an
+// hourly one. Readers of both implementations parse the attributes, never the key, so both key
+// forms read the same way; entity-mode queries `begins_with(SK, "#USAGE#{r}#")` match both.
+std::string usage_window_key(std::string_view window_type, std::string_view window_start);
+
 // The namespace of a partition key: the text before the first '/' (spec/data-model.md §2.1).
 // nullopt for a pre-namespace (legacy) key without '/', which readers skip.
 std::optional<std::string_view> namespace_of(std::string_view key);

@@ -59,6 +59,16 @@ TEST(KeysTest, ItemKeysOfEveryItemType) {
             (ItemKey{"aB3_x-9Zq0w/ENTITY#user-1", "#USAGE#gpt-4#2026-02-21T19:00:00Z"}));
 }
 
+TEST(KeysTest, UsageWindowKeysKeepHourlyAsTheOriginalAndSeparateOtherWindows) {
+  EXPECT_EQ(usage_window_key("hourly", "2026-02-21T00:00:00Z"), "2026-02-21T00:00:00Z");
+  EXPECT_EQ(usage_window_key("daily", "2026-02-21T00:00:00Z"), "2026-02-21T00:00:00Z#daily");
+  EXPECT_EQ(usage_window_key("monthly", "2026-02-01T00:00:00Z"), "2026-02-01T00:00:00Z#monthly");
+  EXPECT_EQ(usage_sk("gpt-4", usage_window_key("daily", "2026-02-21T00:00:00Z")),
+            "#USAGE#gpt-4#2026-02-21T00:00:00Z#daily");
+  EXPECT_EQ(usage_gsi2sk(usage_window_key("daily", "2026-02-21T00:00:00Z"), "user-1"),
+            "USAGE#2026-02-21T00:00:00Z#daily#user-1");
+}
+
 TEST(KeysTest, SecondaryIndexKeys) {
   const std::string ns = "aB3_x-9Zq0w";
   EXPECT_EQ(parent_gsi1pk(ns, "proj"), "aB3_x-9Zq0w/PARENT#proj");
