@@ -146,6 +146,22 @@ void add_lock(Clauses& c, Aliases& p, const ItemPlan& item) {
                          p.number(epoch_seconds(item.now_ms)) + ")");
 }
 
+// The shares planned with: a writer that missed a doubling must not apply the old ones. An item
+// without the attribute (older layouts) has one shard. Last, so a sharded bucket's writes differ
+// from the others only at their end.
+void add_shard_guard(Clauses& c, Aliases& p, const ItemPlan& item) {
+  const std::string shards = p.name("shard_count");
+  if (item.shard_count <= 1) {
+    c.conditions.push_back("(attribute_not_exists(" + shards + ") OR " + shards + " = " +
+                           p.number(1) + ")");
+  } else {
+    c.conditions.push_back(shards + " = " + p.number(item.shard_count));
+  }
+  if (item.new_shard_count) {
+    c.set.push_back(shards + " = " + p.number(*item.new_shard_count));
+  }
+}
+
 void add_hierarchy(Clauses& c, Aliases& p, const HierarchyRule& rule) {
   if (rule.mode == HierarchyRule::Mode::kIgnore) {
     return;  // DynamoDB refuses aliases an expression does not use
@@ -182,7 +198,7 @@ aws::UpdateItemRequest update_request(const WriteContext& context, const ItemPla
                                       Aliases& p) {
   return aws::UpdateItemRequest{
       .table_name = std::string(context.table),
-      .key = bucket_key(context.ns, item.entity_id, item.resource, 0).to_attributes(),
+      .key = bucket_key(context.ns, item.entity_id, item.resource, item.shard).to_attributes(),
       .update_expression = c.update(),
       .condition_expression = c.condition(),
       .expression_attribute_names = p.take_names(),
@@ -193,6 +209,15 @@ aws::UpdateItemRequest update_request(const WriteContext& context, const ItemPla
 }
 
 }  // namespace
+
+core::BucketParams PlannedLimit::shard_share(const core::BucketParams& params,
+                                             std::int64_t shares) {
+  if (shares <= 1) {
+    return params;
+  }
+  return {params.capacity_milli / shares, params.refill_amount_milli / shares,
+          params.refill_period_ms};
+}
 
 PlannedLimit* ItemPlan::find(std::string_view name) {
   for (PlannedLimit& limit : limits) {
@@ -211,6 +236,7 @@ ItemPlan plan_item(std::string entity_id, std::string resource,
                    const std::optional<BucketItem>& state, std::int64_t now_ms) {
   ItemPlan item{.entity_id = std::move(entity_id),
                 .resource = std::move(resource),
+                .shard = state ? state->shard : 0,
                 .read = state,
                 .now_ms = now_ms,
                 .new_rf = now_ms,
@@ -219,6 +245,7 @@ ItemPlan plan_item(std::string entity_id, std::string resource,
     return item;  // spec/data-model.md §9: an expired item counts as absent
   }
   item.exists = true;
+  item.shard_count = std::max<std::int64_t>(state->shard_count, 1);
   item.new_rf = std::max(state->refill_ms, now_ms);
   const auto add = [&](const BucketLimitFields& fields, bool hidden) {
     PlannedLimit limit{.name = fields.name,
@@ -227,12 +254,14 @@ ItemPlan plan_item(std::string entity_id, std::string resource,
                        .stored = params_of(fields),
                        .params = params_of(fields),
                        .tokens_read = fields.tokens_milli,
-                       .tc_read = fields.total_consumed_milli};
-    limit.add = refill_add(state->refill_ms, now_ms, limit.stored);
+                       .tc_read = fields.total_consumed_milli,
+                       .shares = hidden ? 1 : item.shard_count};
+    const core::BucketParams share = limit.effective();
+    limit.add = refill_add(state->refill_ms, now_ms, share);
     limit.tokens = limit.tokens_read;
     if (limit.add > 0) {
       // B-4, B-5: the cap applies only when something is added, and may lower a balance.
-      limit.ceiling = limit.stored.capacity_milli;
+      limit.ceiling = share.capacity_milli;
       limit.tokens = std::min(limit.ceiling, limit.tokens_read + limit.add);
     }
     item.limits.push_back(std::move(limit));
@@ -256,15 +285,15 @@ PlannedLimit& reconcile(ItemPlan& item, const Limit& limit) {
     if (existing->params != params) {
       existing->params = params;
       existing->params_changed = true;
-      existing->ceiling = std::min(existing->ceiling, params.capacity_milli);
-      existing->tokens = std::min(existing->tokens, params.capacity_milli);
+      const std::int64_t cap = existing->effective().capacity_milli;
+      existing->ceiling = std::min(existing->ceiling, cap);
+      existing->tokens = std::min(existing->tokens, cap);
     }
     return *existing;
   }
-  item.limits.push_back(
-      PlannedLimit{.name = limit.name(),
-                   .params = params,
-                   .tokens = core::full_bucket(params, item.now_ms).tokens_milli});
+  PlannedLimit added{.name = limit.name(), .params = params, .shares = item.shard_count};
+  added.tokens = core::full_bucket(added.effective(), item.now_ms).tokens_milli;
+  item.limits.push_back(std::move(added));
   return item.limits.back();
 }
 
@@ -288,7 +317,7 @@ bool plan_side(ItemPlan& item, const ConsumeTarget& side, const Amounts& amounts
         .requested = amount,
         .exceeded = !enough,
         .retry_after = std::chrono::milliseconds(
-            enough ? 0 : core::retry_after_ms(need - planned.tokens, planned.params)),
+            enough ? 0 : core::retry_after_ms(need - planned.tokens, planned.effective())),
     });
     if (!enough) {
       admitted = false;
@@ -298,7 +327,7 @@ bool plan_side(ItemPlan& item, const ConsumeTarget& side, const Amounts& amounts
     planned.consumed += need;
     entries.push_back(ConsumedEntry{.entity_id = side.entity_id,
                                     .resource = side.resource,
-                                    .shard = 0,
+                                    .shard = item.shard,
                                     .limit = limit,
                                     .consumed = amount,
                                     .tokens_milli = planned.tokens});
@@ -319,7 +348,7 @@ bool plan_deltas(ItemPlan& item,
         std::clamp<Int128>(static_cast<Int128>(before) - delta, INT64_MIN, INT64_MAX));
     if (delta < 0) {
       // OQ-36: a refund never lifts a balance above capacity (nor one already above it).
-      after = std::min(after, std::max(before, limit->params.capacity_milli));
+      after = std::min(after, std::max(before, limit->effective().capacity_milli));
     }
     limit->tokens = after;
     limit->consumed += delta;
@@ -385,13 +414,13 @@ BucketItem created_item(const ItemPlan& item, const TtlPolicy& ttl,
                         const BucketHierarchy& hierarchy) {
   BucketItem created{.entity_id = item.entity_id,
                      .resource = item.resource,
-                     .shard = 0,
+                     .shard = item.shard,
                      .refill_ms = item.now_ms,
                      .limits = {},
                      .wcu = full_wcu_fields(),
                      .cascade = hierarchy.cascade,
                      .parent_id = hierarchy.parent_id,
-                     .shard_count = 1,
+                     .shard_count = item.shard_count,
                      .ttl = std::nullopt};
   for (const PlannedLimit& limit : item.limits) {
     if (limit.hidden) {
@@ -462,6 +491,7 @@ aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPl
                            p.number(limit.params.refill_period_ms));
   }
   add_hierarchy(c, p, context.hierarchy);
+  add_shard_guard(c, p, item);
   return update_request(context, item, c, p);
 }
 
@@ -506,6 +536,7 @@ aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPla
     }
   }
   add_hierarchy(c, p, context.hierarchy);
+  add_shard_guard(c, p, item);
   return update_request(context, item, c, p);
 }
 
@@ -532,6 +563,7 @@ aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPl
     }
   }
   add_hierarchy(c, p, context.hierarchy);
+  add_shard_guard(c, p, item);
   return update_request(context, item, c, p);
 }
 
@@ -545,7 +577,7 @@ std::int64_t in_place_bound(const PlannedLimit& limit) {
   }
   // A refund must stay below the cap (OQ-36) as well as keep the refill uncapped.
   const std::int64_t cap =
-      limit.ceiling == kNoCeiling ? limit.params.capacity_milli : limit.ceiling;
+      limit.ceiling == kNoCeiling ? limit.effective().capacity_milli : limit.ceiling;
   return cap - limit.add + limit.consumed;
 }
 
@@ -581,7 +613,77 @@ aws::UpdateItemRequest deltas_request(const WriteContext& context, const ItemPla
       c.conditions.push_back(tk + " <= " + p.number(bound));
     }
   }
+  add_shard_guard(c, p, item);
   return update_request(context, item, c, p);
+}
+
+std::optional<ShardSplit> plan_split(const ItemPlan& shard0, std::int64_t new_count) {
+  if (!shard0.exists || shard0.shard != 0 || new_count <= shard0.shard_count) {
+    return std::nullopt;
+  }
+  ShardSplit split{.shard0 = shard0, .created = {}};
+  split.shard0.new_shard_count = new_count;
+  BucketItem clone = *shard0.read;
+  clone.shard_count = new_count;
+  clone.refill_ms = shard0.new_rf;
+  clone.wcu = full_wcu_fields();
+  clone.limits.clear();
+  const std::int64_t old_count = shard0.shard_count;
+  for (std::int64_t k = old_count; k < new_count; ++k) {
+    clone.shard = static_cast<int>(k);
+    split.created.push_back(clone);
+  }
+  for (PlannedLimit& limit : split.shard0.limits) {
+    if (limit.hidden || !limit.present) {
+      continue;
+    }
+    const std::int64_t share = PlannedLimit::shard_share(limit.params, new_count).capacity_milli;
+    std::int64_t surplus = limit.tokens > share ? limit.tokens - share : 0;
+    limit.tokens -= surplus;
+    limit.shares = new_count;
+    for (BucketItem& created : split.created) {
+      const std::int64_t give = std::min(surplus, share);
+      surplus -= give;
+      created.limits.push_back(BucketLimitFields{.name = limit.name,
+                                                 .tokens_milli = give,
+                                                 .capacity_milli = limit.params.capacity_milli,
+                                                 .refill_amount_milli = limit.params.refill_amount_milli,
+                                                 .refill_period_ms = limit.params.refill_period_ms,
+                                                 .total_consumed_milli = 0});
+    }
+  }
+  return split;
+}
+
+aws::PutItemRequest shard_create_request(std::string_view table, std::string_view ns,
+                                         const BucketItem& shard, std::int64_t now_ms) {
+  aws::ExpressionValues values;
+  values.set(":now", AttributeValue::of_int64(epoch_seconds(now_ms)));
+  return aws::PutItemRequest{
+      .table_name = std::string(table),
+      .item = encode_bucket(ns, shard),
+      .condition_expression = "attribute_not_exists(PK) OR #ttl <= :now",
+      .expression_attribute_names = {{"#ttl", "ttl"}},
+      .expression_attribute_values = std::move(values),
+  };
+}
+
+aws::UpdateItemRequest shard_count_request(std::string_view table, std::string_view ns,
+                                           const std::string& entity_id,
+                                           const std::string& resource, int shard,
+                                           std::int64_t new_count) {
+  aws::ExpressionValues values;
+  values.set(":n", AttributeValue::of_int64(new_count));
+  return aws::UpdateItemRequest{
+      .table_name = std::string(table),
+      .key = bucket_key(ns, entity_id, resource, shard).to_attributes(),
+      .update_expression = "SET #sc = :n",
+      .condition_expression = "attribute_exists(PK) AND #sc < :n",
+      .expression_attribute_names = {{"#sc", "shard_count"}},
+      .expression_attribute_values = std::move(values),
+      .return_values = aws::ReturnValues::kNone,
+      .idempotency = aws::Idempotency::kIdempotent,  // SETs a constant
+  };
 }
 
 std::optional<aws::UpdateItemRequest> compensation_request(std::string_view table,

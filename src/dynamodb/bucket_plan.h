@@ -37,6 +37,13 @@
 // - kCreate (row 1): the full item, conditional on absence (or expiry).
 // Every write asks for ALL_OLD on a failed condition, so the next attempt plans from fresh state
 // without another read.
+//
+// Write sharding (spec/data-model.md §8.4): a bucket may be spread over `shard_count` items.
+// Every shard stores the undivided cp/ra (the original's layout), but here each shard enforces
+// its share, cp // n and ra // n, so the sum over shards never exceeds the limit (the original's
+// client uses the full limit on every shard; OQ-2). The reserved wcu limit is a per-item write
+// budget and is never divided. Every conditional write is guarded by the shard count it planned
+// with, so a writer that missed a doubling never applies the old shares.
 namespace zae::dynamodb {
 
 inline constexpr std::int64_t kNoCeiling = std::numeric_limits<std::int64_t>::max();
@@ -60,12 +67,23 @@ struct PlannedLimit {
   std::int64_t tokens = 0;
   // Consumed by this request (kConsume/kRefill/kCreate), or the delta (rewrites).
   std::int64_t consumed = 0;
+  // The shard count whose share this limit enforces (1 for the hidden wcu limit).
+  std::int64_t shares = 1;
+
+  // `params` as this shard enforces them: cp // shares, ra // shares.
+  core::BucketParams effective() const { return shard_share(params, shares); }
+  static core::BucketParams shard_share(const core::BucketParams& params, std::int64_t shares);
 };
 
-// One bucket item (shard 0) of a plan.
+// One bucket item (one shard) of a plan.
 struct ItemPlan {
   std::string entity_id{};
   std::string resource{};
+  int shard = 0;
+  // The item's shard count (1 for an item to create); every write is guarded by it.
+  std::int64_t shard_count = 1;
+  // A rewrite that doubles the shards sets shard_count to this.
+  std::optional<std::int64_t> new_shard_count{};
   // Present and not expired. When false the write creates the item.
   bool exists = false;
   // The state planned from (when exists, or an expired item a create replaces).
@@ -80,8 +98,9 @@ struct ItemPlan {
   const PlannedLimit* find(std::string_view name) const;
 };
 
-// Starts a plan from `state` (nullopt: no item). An item whose ttl <= now_s counts as absent
-// (spec/data-model.md §9).
+// Starts a plan from `state` (nullopt: no item), for the shard the state is of (shard 0 without
+// one). An item whose ttl <= now_s counts as absent (spec/data-model.md §9); a shard 0 created
+// in its place starts over with one shard.
 ItemPlan plan_item(std::string entity_id, std::string resource,
                    const std::optional<BucketItem>& state, std::int64_t now_ms);
 
@@ -159,6 +178,31 @@ aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPl
 bool deltas_apply_in_place(const ItemPlan& item);
 // That write: ADD −d / +d per changed limit, guarded by rf as planned and those bounds.
 aws::UpdateItemRequest deltas_request(const WriteContext& context, const ItemPlan& item);
+// Doubling the shards of a bucket (spec/data-model.md §7.1 rows 7 and 11, made conservative).
+// The original doubles with a bare `SET shard_count` and later clones shard 0 into new shards
+// with cp // n tokens each, which creates tokens out of nothing (and leaves shard 0 with its
+// whole balance). Here the balance is conserved: shard 0 keeps at most its new share, and what
+// it held above it is dealt out to the new shards, each at most its share. So the sum over
+// shards after a doubling never exceeds shard 0's balance before it.
+struct ShardSplit {
+  // Shard 0's exact rewrite: rf, every balance, shard_count := new, guarded by rf, every
+  // balance and shard_count as read (pass it to rewrite_request).
+  ItemPlan shard0{};
+  // The new shards old .. new−1, to put when absent (or expired).
+  std::vector<BucketItem> created{};
+};
+// `shard0` is a plan of shard 0 without consumption; nullopt when it does not exist.
+std::optional<ShardSplit> plan_split(const ItemPlan& shard0, std::int64_t new_count);
+// The PutItem of a shard a split creates: conditional on absence or expiry.
+aws::PutItemRequest shard_create_request(std::string_view table, std::string_view ns,
+                                         const BucketItem& shard, std::int64_t now_ms);
+// Tells shard `shard` of the bucket that there are now `new_count` shards, unless it already
+// knows more (the aggregator's propagation, row 11's update half).
+aws::UpdateItemRequest shard_count_request(std::string_view table, std::string_view ns,
+                                           const std::string& entity_id,
+                                           const std::string& resource, int shard,
+                                           std::int64_t new_count);
+
 // Row 5: gives back what `item`'s write consumed (unconditional ADDs; nullopt when nothing).
 std::optional<aws::UpdateItemRequest> compensation_request(std::string_view table,
                                                            std::string_view ns,

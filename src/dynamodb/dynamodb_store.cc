@@ -2,7 +2,9 @@
 #include "dynamodb/dynamodb_store.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <random>
 #include <exception>
 #include <string_view>
 #include <thread>
@@ -106,6 +108,23 @@ BucketItem predicted_after(const ItemPlan& plan, WriteKind kind, const WriteCont
   return item;
 }
 
+// A uniformly random shard of [0, count) outside `excluded` (a bit per shard); count <= 64 and
+// some shard is not excluded.
+int random_shard(std::int64_t count, std::uint64_t excluded) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::vector<int> open;
+  open.reserve(static_cast<std::size_t>(count));
+  for (int shard = 0; shard < count && shard < 64; ++shard) {
+    if ((excluded & (std::uint64_t{1} << shard)) == 0) {
+      open.push_back(shard);
+    }
+  }
+  if (open.empty()) {
+    return 0;
+  }
+  return open[std::uniform_int_distribution<std::size_t>(0, open.size() - 1)(rng)];
+}
+
 [[noreturn]] void throw_throttled(std::string_view what) {
   throw InfrastructureError("DynamoDB kept throttling " + std::string(what), /*transient=*/true);
 }
@@ -116,7 +135,12 @@ BucketItem predicted_after(const ItemPlan& plan, WriteKind kind, const WriteCont
 struct DynamoDbStore::Work {
   std::string entity_id;
   std::string resource;
+  // The shard written and its key; `base` is the key without the shard number.
+  int shard = 0;
+  std::string base{};
   std::string pk{};
+  // Shards tried and rejected (spec/behavior.md SH-3).
+  std::uint64_t rejected_shards = 0;
   std::vector<const ConsumeTarget*> sides{};
   // Some side has limits: the item is checked and written.
   bool writes = false;
@@ -130,6 +154,8 @@ struct DynamoDbStore::Work {
   BucketHierarchy record{};
   // This item's write has been applied.
   bool done = false;
+  // The last plan found some limit short.
+  bool short_of_tokens = false;
   ItemPlan plan{};
   WriteKind kind = WriteKind::kConsume;
   WriteContext context{};
@@ -152,8 +178,22 @@ void DynamoDbStore::BucketCache::put(const std::string& pk, BucketItem item) {
   std::lock_guard lock(mutex_);
   if (items_.size() >= capacity_ && !items_.contains(pk)) {
     items_.clear();  // a cold start for every bucket costs one read each; never unbounded
+    shard_counts_.clear();
+  }
+  const std::int64_t count = std::max<std::int64_t>(item.shard_count, 1);
+  std::string base = pk.substr(0, pk.rfind('#') + 1);
+  if (item.shard == 0) {
+    shard_counts_.insert_or_assign(std::move(base), count);
+  } else if (std::int64_t& known = shard_counts_[std::move(base)]; known < count) {
+    known = count;
   }
   items_.insert_or_assign(pk, std::move(item));
+}
+
+std::int64_t DynamoDbStore::BucketCache::shard_count(const std::string& base) {
+  std::lock_guard lock(mutex_);
+  const auto it = shard_counts_.find(base);
+  return it == shard_counts_.end() ? 1 : std::max<std::int64_t>(it->second, 1);
 }
 
 void DynamoDbStore::BucketCache::erase(const std::string& pk) {
@@ -164,6 +204,8 @@ void DynamoDbStore::BucketCache::erase(const std::string& pk) {
 void DynamoDbStore::BucketCache::erase_prefix(const std::string& prefix) {
   std::lock_guard lock(mutex_);
   std::erase_if(items_, [&prefix](const auto& entry) { return entry.first.starts_with(prefix); });
+  std::erase_if(shard_counts_,
+                [&prefix](const auto& entry) { return entry.first.starts_with(prefix); });
 }
 
 // ---- construction -------------------------------------------------------------------------------
@@ -201,9 +243,9 @@ TimePoint DynamoDbStore::clock_now() const {
   return (options_.clock != nullptr ? *options_.clock : SystemClock::instance()).now();
 }
 
-std::string DynamoDbStore::bucket_pk_of(const std::string& entity_id,
-                                        const std::string& resource) const {
-  return bucket_pk(opened_.namespace_id, entity_id, resource, 0);
+std::string DynamoDbStore::bucket_pk_of(const std::string& entity_id, const std::string& resource,
+                                        int shard) const {
+  return bucket_pk(opened_.namespace_id, entity_id, resource, shard);
 }
 
 // ---- consume ----------------------------------------------------------------------------------
@@ -232,7 +274,7 @@ void DynamoDbStore::read_states(std::vector<Work>& work, const ConsumeRequest& r
   }
   for (const Work& w : work) {
     if (w.writes && !w.done) {
-      keys.keys.push_back(bucket_key(ns, w.entity_id, w.resource, 0).to_attributes());
+      keys.keys.push_back(bucket_key(ns, w.entity_id, w.resource, w.shard).to_attributes());
     }
   }
   auto result = client_.batch_get_item({.request_items = {{opened_.table_name, std::move(keys)}}});
@@ -322,15 +364,29 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
   const HierarchyRule required{
       .mode = HierarchyRule::Mode::kRequire,
       .hierarchy = BucketHierarchy{.cascade = expected.has_value(), .parent_id = expected}};
+  // Moves a Work to another shard of its bucket, planning from what is known of that shard.
+  const auto retarget = [this](Work& w, int shard) {
+    w.shard = shard;
+    w.pk = w.base + std::to_string(shard);
+    w.state = cache_.find(w.pk);
+    w.known = w.state.has_value();
+    w.fresh = false;
+  };
   for (Work& w : work) {
-    w.pk = bucket_pk_of(w.entity_id, w.resource);
+    w.base = bucket_pk_of(w.entity_id, w.resource, 0);
+    w.base.pop_back();  // the key without its shard number
     for (const ConsumeTarget* side : w.sides) {
       if (!side->limits.empty() && !w.writes) {
         w.writes = true;
         w.ttl = consume_ttl(*side, options_.bucket_ttl_multiplier, now_ms);  // RES-6
       }
     }
-    if (w.writes) {
+    // SH-2: a uniformly random shard of those last seen (shard 0 when there is one).
+    const std::int64_t shards = w.writes ? cache_.shard_count(w.base) : 1;
+    w.pk = w.base + "0";
+    if (shards > 1) {
+      retarget(w, random_shard(shards, 0));
+    } else if (w.writes) {
       w.state = cache_.find(w.pk);
       w.known = w.state.has_value();
     }
@@ -376,8 +432,15 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
       // Plan every item not written yet, from the state last seen.
       bool admitted = true;
       bool definitive = false;
+      bool moved = false;
       for (Work& w : work) {
         if (w.done) {
+          continue;
+        }
+        if (w.shard != 0 && w.known && (!w.state || expired(*w.state, request.now))) {
+          // SH-5: a shard not created yet (or expired) is not written; shard 0 always is.
+          retarget(w, 0);
+          moved = true;
           continue;
         }
         w.plan = plan_item(w.entity_id, w.resource, w.state, now_ms);
@@ -387,14 +450,44 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
         for (const ConsumeTarget* side : w.sides) {
           enough = plan_side(w.plan, *side, request.amounts, w.statuses, w.entries) && enough;
         }
+        w.short_of_tokens = !enough;
         if (!enough) {
           admitted = false;
           definitive = definitive || w.fresh;
         }
       }
+      if (moved) {
+        need_read = std::any_of(work.begin(), work.end(),
+                                [](const Work& w) { return w.writes && !w.done && !w.known; });
+        continue;
+      }
       if (!admitted) {
         if (!definitive) {
           need_read = true;  // a remembered state is no ground for a rejection
+          continue;
+        }
+        // SH-3: a shard that is short may not be the whole bucket; up to two others are tried.
+        bool retried = false;
+        bool final_rejection = false;
+        for (Work& w : work) {
+          if (w.done || !w.short_of_tokens) {
+            continue;
+          }
+          if (w.shard < 64) {
+            w.rejected_shards |= std::uint64_t{1} << w.shard;
+          }
+          const int tried = std::popcount(w.rejected_shards);
+          const std::int64_t shards = std::min<std::int64_t>(w.plan.shard_count, 64);
+          if (w.fresh && shards > 1 && tried <= 2 && tried < shards) {
+            retarget(w, random_shard(shards, w.rejected_shards));
+            retried = true;
+          } else {
+            final_rejection = true;
+          }
+        }
+        if (retried && !final_rejection) {
+          need_read = std::any_of(work.begin(), work.end(),
+                                  [](const Work& w) { return w.writes && !w.done && !w.known; });
           continue;
         }
         // The fast rejection: nothing (more) is written (RES-3).
@@ -561,6 +654,15 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
       if (std::all_of(work.begin(), work.end(), [](const Work& w) { return w.done; })) {
         result.kind = ConsumeResult::Kind::kAdmitted;
         collect(result, true);
+        for (const Work& w : work) {
+          // §8.4: a shard whose write budget ran out (more than its wcu per second) splits.
+          const PlannedLimit* wcu = w.writes ? w.plan.find(kWcuLimit) : nullptr;
+          if (wcu != nullptr && wcu->hidden && w.plan.exists &&
+              wcu->tokens < kWcuPerWriteMilli &&
+              w.plan.shard_count * 2 <= options_.max_shard_count) {
+            double_shards(w.entity_id, w.resource, w.plan.shard_count, now_ms);
+          }
+        }
         return result;
       }
       if (conflict) {
@@ -580,15 +682,61 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
   return result;
 }
 
+// ---- shards -------------------------------------------------------------------------------------
+
+void DynamoDbStore::double_shards(const std::string& entity_id, const std::string& resource,
+                                  std::int64_t observed, std::int64_t now_ms) noexcept {
+  try {
+    const std::int64_t doubled = observed * 2;
+    const std::optional<BucketItem> state = read_bucket(entity_id, resource, 0);
+    if (!state || state->shard_count != observed || doubled > options_.max_shard_count) {
+      return;  // someone else split it first (row 7's condition), or it is gone
+    }
+    // The existing shards learn the new count first, so their shares shrink before shard 0's
+    // balance is dealt out (at no moment do the shares add up to more than the limit).
+    std::vector<aws::UpdateItemRequest> updates;
+    for (int shard = 1; shard < observed; ++shard) {
+      updates.push_back(shard_count_request(opened_.table_name, opened_.namespace_id, entity_id,
+                                            resource, shard, doubled));
+    }
+    if (!updates.empty()) {
+      (void)client_.try_update_items(updates);  // a shard that is gone or knows more: fine
+    }
+    const std::optional<ShardSplit> split =
+        plan_split(plan_item(entity_id, resource, state, now_ms), doubled);
+    if (!split) {
+      return;
+    }
+    const WriteContext context{.table = opened_.table_name, .ns = opened_.namespace_id};
+    const std::string pk = bucket_pk_of(entity_id, resource, 0);
+    auto outcome = client_.try_update_item(rewrite_request(context, split->shard0));
+    if (!outcome.ok()) {
+      cache_.erase(pk);  // lost the race: the balance stays where it was
+      return;
+    }
+    if (outcome.value().attributes) {
+      cache_.put(pk, decode_bucket(*outcome.value().attributes));
+    }
+    for (const BucketItem& created : split->created) {
+      // Absent: created with its part of shard 0's balance. Present (another writer was
+      // faster): that part is dropped, which only makes the bucket stricter.
+      (void)client_.try_put_item(
+          shard_create_request(opened_.table_name, opened_.namespace_id, created, now_ms));
+    }
+  } catch (...) {
+    // Splitting is an optimisation: the consume that triggered it has already been admitted.
+  }
+}
+
 // ---- adjustments and reads ----------------------------------------------------------------------
 
 std::optional<BucketItem> DynamoDbStore::read_bucket(const std::string& entity_id,
-                                                     const std::string& resource) {
+                                                     const std::string& resource, int shard) {
   auto result = client_.get_item(
       {.table_name = opened_.table_name,
-       .key = bucket_key(opened_.namespace_id, entity_id, resource, 0).to_attributes(),
+       .key = bucket_key(opened_.namespace_id, entity_id, resource, shard).to_attributes(),
        .consistency = aws::ReadConsistency::kStrong});
-  const std::string pk = bucket_pk_of(entity_id, resource);
+  const std::string pk = bucket_pk_of(entity_id, resource, shard);
   if (!result.item) {
     cache_.erase(pk);
     return std::nullopt;
@@ -602,11 +750,11 @@ void DynamoDbStore::rewrite_bucket(
     const std::string& entity_id, const std::string& resource,
     const std::function<bool(ItemPlan&)>& change, const TtlPolicy& ttl,
     const std::function<std::optional<aws::UpdateItemRequest>(const ItemPlan&)>& fallback,
-    std::int64_t now_ms) {
-  const std::string pk = bucket_pk_of(entity_id, resource);
+    std::int64_t now_ms, int shard) {
+  const std::string pk = bucket_pk_of(entity_id, resource, shard);
   std::optional<BucketItem> state = cache_.find(pk);
   if (!state) {
-    state = read_bucket(entity_id, resource);
+    state = read_bucket(entity_id, resource, shard);
   }
   const WriteContext context{
       .table = opened_.table_name, .ns = opened_.namespace_id, .ttl = ttl, .hierarchy = {}};
@@ -657,17 +805,28 @@ void DynamoDbStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint 
   }
   with_zae_errors("apply bucket deltas", [&] {
     for (const BucketDelta& delta : deltas) {
-      // Row 5 always targets shard 0 (Q3). Refill first, refunds capped (OQ-36), exactly; after
-      // repeated lost locks, the original's unguarded ADDs.
-      rewrite_bucket(
-          delta.entity_id, delta.resource,
-          [&](ItemPlan& plan) { return plan.exists && plan_deltas(plan, delta.tokens_milli); },
-          TtlPolicy{},
-          [&](const ItemPlan& plan) {
-            return adjust_request(opened_.table_name, opened_.namespace_id, plan,
-                                  delta.tokens_milli);
-          },
-          epoch_ms(now));
+      // Refill first, refunds capped (OQ-36), exactly; after repeated lost locks, the original's
+      // unguarded ADDs. The delta goes to the shard the lease consumed from (the original always
+      // sends it to shard 0, Q3), or to shard 0 when that shard is gone.
+      bool missing = false;
+      const auto apply = [&](int shard) {
+        rewrite_bucket(
+            delta.entity_id, delta.resource,
+            [&](ItemPlan& plan) {
+              missing = !plan.exists;
+              return plan.exists && plan_deltas(plan, delta.tokens_milli);
+            },
+            TtlPolicy{},
+            [&](const ItemPlan& plan) {
+              return adjust_request(opened_.table_name, opened_.namespace_id, plan,
+                                    delta.tokens_milli);
+            },
+            epoch_ms(now), shard);
+      };
+      apply(delta.shard);
+      if (missing && delta.shard != 0) {
+        apply(0);
+      }
     }
   });
 }

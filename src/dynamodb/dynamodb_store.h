@@ -37,6 +37,9 @@ struct DynamoDbStoreOptions {
   std::size_t bucket_cache_capacity = 1 << 16;
   // Writes of one consume before it gives up under contention (and rejects: CG-3).
   int max_write_attempts = 6;
+  // A bucket whose wcu budget runs out doubles its shards up to this many (spec/data-model.md
+  // §8.4; the original only warns above 32).
+  int max_shard_count = 32;
 };
 
 class DynamoDbStore final : public Store {
@@ -99,22 +102,32 @@ class DynamoDbStore final : public Store {
    public:
     explicit BucketCache(std::size_t capacity) : capacity_(capacity) {}
     std::optional<BucketItem> find(const std::string& pk);
+    // Also remembers the bucket's shard count (shard 0 is the truth; other shards only raise it).
     void put(const std::string& pk, BucketItem item);
     void erase(const std::string& pk);
     void erase_prefix(const std::string& prefix);
+    // The shard count last seen for the bucket whose shard keys start with `base` (1: none).
+    std::int64_t shard_count(const std::string& base);
 
    private:
     const std::size_t capacity_;
     std::mutex mutex_;
     std::unordered_map<std::string, BucketItem> items_;
+    std::unordered_map<std::string, std::int64_t> shard_counts_;
   };
 
   ConsumeResult consume_checked(const ConsumeRequest& request);
   // One consistent BatchGetItem of the entity records and bucket items of `work`.
   void read_states(std::vector<Work>& work, const ConsumeRequest& request);
   void compensate(const std::vector<Work>& work);
-  // Reads shard 0 of (entity, resource) consistently; remembers it.
-  std::optional<BucketItem> read_bucket(const std::string& entity_id, const std::string& resource);
+  // Reads one shard of (entity, resource) consistently; remembers it.
+  std::optional<BucketItem> read_bucket(const std::string& entity_id, const std::string& resource,
+                                        int shard = 0);
+  // Doubles the shards of a bucket whose wcu budget ran out, if it still has `observed` shards:
+  // tells the existing shards, splits shard 0's balance (plan_split), creates the new shards.
+  // Best effort: a lost race or a failure leaves the bucket as it was, and never admits more.
+  void double_shards(const std::string& entity_id, const std::string& resource,
+                     std::int64_t observed, std::int64_t now_ms) noexcept;
   // Applies `change` to the fresh state of the bucket with an exact optimistic rewrite, retried
   // on the state each failed attempt returns. `change` returns false when nothing is to be
   // written; `fallback` (may be null) builds the unguarded write sent after every attempt lost.
@@ -122,9 +135,10 @@ class DynamoDbStore final : public Store {
       const std::string& entity_id, const std::string& resource,
       const std::function<bool(ItemPlan&)>& change, const TtlPolicy& ttl,
       const std::function<std::optional<aws::UpdateItemRequest>(const ItemPlan&)>& fallback,
-      std::int64_t now_ms);
+      std::int64_t now_ms, int shard = 0);
   TimePoint clock_now() const;
-  std::string bucket_pk_of(const std::string& entity_id, const std::string& resource) const;
+  std::string bucket_pk_of(const std::string& entity_id, const std::string& resource,
+                           int shard = 0) const;
 
   std::shared_ptr<DynamoDbConnection> connection_;
   aws::DynamoDbClient& client_;

@@ -214,6 +214,27 @@ class BucketCompatTest : public ::testing::Test {
   }
   void put(AttributeMap item) { (void)client().put_item({.table_name = *table_, .item = item}); }
 
+  // Shard `shard` of a bucket of `count` shards, as python_bucket otherwise.
+  AttributeMap python_shard(const std::string& entity, std::int64_t capacity, std::int64_t tokens,
+                            int shard, std::int64_t count) {
+    AttributeMap item = python_bucket(entity, "gpt-4", capacity, tokens, kStartMs, false, "");
+    const std::string s = std::to_string(shard);
+    item.set("PK", S(bucket_pk(ns(), entity, "gpt-4", shard)));
+    item.set("GSI2SK", S("BUCKET#" + entity + "#" + s));
+    item.set("GSI3SK", S("BUCKET#gpt-4#" + s));
+    item.set("GSI4SK", S("BUCKET#" + entity + "#gpt-4#" + s));
+    item.set("shard_count", N(count));
+    item.set("b_rpm_tc", N(0));
+    return item;
+  }
+  std::optional<AttributeMap> raw_shard(const std::string& entity, int shard) {
+    return client()
+        .get_item({.table_name = *table_,
+                   .key = bucket_key(ns(), entity, "gpt-4", shard).to_attributes(),
+                   .consistency = aws::ReadConsistency::kStrong})
+        .item;
+  }
+
   ConsumeResult consume(const std::string& entity, std::vector<Limit> limits, Amounts amounts,
                         std::optional<ConsumeTarget> parent = std::nullopt,
                         LimitSource source = LimitSource::kEntity) {
@@ -423,6 +444,96 @@ TEST_F(BucketCompatTest, AdjustmentOfAWarmBucketIsOneAddThatLeavesRfAlone) {
   EXPECT_EQ(number(item, "b_rpm_tk"), 1000);  // row 5's ADD: 4000 − 1000 − 2000
   EXPECT_EQ(number(item, "b_rpm_tc"), 6000 + 3000);
   EXPECT_EQ(number(item, "rf"), kStartMs - 1000);
+}
+
+// spec/data-model.md §8.4, with the original's defects fixed: a shard whose write budget (wcu,
+// 1000 per second, refilled lazily here; the original never refills it, OQ-33) runs out doubles
+// the shards, and shard 0's balance is dealt out, never created (the original gives each new
+// shard cp / n on top of shard 0's balance).
+TEST_F(BucketCompatTest, WcuExhaustionDoublesTheShardsAndConservesTheBalance) {
+  const Limit rpm100 = Limit::per_minute("rpm", 100);
+  AttributeMap item = python_bucket("hot", "gpt-4", 100, 60'000, kStartMs, false, "");
+  item.set("b_wcu_tk", N(0));  // a thousand writes in the last second
+  put(item);
+  ASSERT_EQ(consume("hot", {rpm100}, {{"rpm", 1}}).kind, ConsumeResult::Kind::kAdmitted);
+
+  const AttributeMap shard0 = raw_bucket("hot", "gpt-4");
+  const std::optional<AttributeMap> shard1 = raw_shard("hot", 1);
+  ASSERT_TRUE(shard1.has_value());
+  EXPECT_EQ(number(shard0, "shard_count"), 2);
+  EXPECT_EQ(number(*shard1, "shard_count"), 2);
+  // 59 tokens left: shard 0 keeps its share of 50, shard 1 gets the other 9.
+  EXPECT_EQ(number(shard0, "b_rpm_tk"), 50'000);
+  EXPECT_EQ(number(*shard1, "b_rpm_tk"), 9'000);
+  // The stored limit stays undivided (the original's layout); the new shard starts its own
+  // counters and write budget.
+  EXPECT_EQ(number(*shard1, "b_rpm_cp"), 100'000);
+  EXPECT_EQ(number(*shard1, "b_rpm_tc"), 0);
+  EXPECT_EQ(number(*shard1, "b_wcu_tk"), 1'000'000);
+  EXPECT_EQ((*shard1).at("GSI4SK").as_string(), "BUCKET#hot#gpt-4#1");
+}
+
+TEST_F(BucketCompatTest, ShardedBucketNeverAdmitsMoreThanItsLimit) {
+  // 100 per minute over four shards of 25, no time passing: at most 100 admitted in all.
+  const Limit rpm100 = Limit::per_minute("rpm", 100);
+  for (int shard = 0; shard < 4; ++shard) {
+    put(python_shard("wide", 100, 25'000, shard, 4));
+  }
+  int admitted = 0;
+  std::vector<int> shards_used(4, 0);
+  for (int i = 0; i < 140; ++i) {
+    const ConsumeResult result = consume("wide", {rpm100}, {{"rpm", 1}});
+    if (result.kind == ConsumeResult::Kind::kAdmitted) {
+      ++admitted;
+      ++shards_used.at(static_cast<std::size_t>(result.entries.at(0).shard));
+    }
+  }
+  EXPECT_LE(admitted, 100);
+  EXPECT_GE(admitted, 90);  // random choice with two retries finds nearly all of it
+  std::int64_t tokens = 0;
+  std::int64_t consumed = 0;
+  for (int shard = 0; shard < 4; ++shard) {
+    const std::optional<AttributeMap> item = raw_shard("wide", shard);
+    ASSERT_TRUE(item.has_value());
+    EXPECT_GE(number(*item, "b_rpm_tk"), 0) << "shard " << shard;
+    EXPECT_EQ(number(*item, "b_rpm_tc"), shards_used[static_cast<std::size_t>(shard)] * 1000)
+        << "shard " << shard;
+    tokens += number(*item, "b_rpm_tk");
+    consumed += number(*item, "b_rpm_tc");
+    EXPECT_GT(shards_used[static_cast<std::size_t>(shard)], 0) << "shard " << shard;
+  }
+  EXPECT_EQ(consumed, admitted * 1000);
+  EXPECT_EQ(tokens, 100'000 - admitted * 1000);
+
+  // An adjustment goes to the shard the consumption came from (the original: always shard 0).
+  clock_.advance(1ms);
+  put(python_shard("wide", 100, 25'000, 2, 4));
+  const ConsumeResult more = consume("wide", {rpm100}, {{"rpm", 1}});
+  ASSERT_EQ(more.kind, ConsumeResult::Kind::kAdmitted);
+  const int used = more.entries.at(0).shard;
+  const std::int64_t tc_before = number(*raw_shard("wide", used), "b_rpm_tc");
+  const BucketDelta refund{.entity_id = "wide",
+                           .resource = "gpt-4",
+                           .shard = used,
+                           .tokens_milli = {{"rpm", -1000}}};
+  store_->apply_deltas({&refund, 1}, clock_.now());
+  EXPECT_EQ(number(*raw_shard("wide", used), "b_rpm_tc"), tc_before - 1000);
+}
+
+TEST_F(BucketCompatTest, WriterThatMissedADoublingReplansWithTheNewShares) {
+  const Limit rpm100 = Limit::per_minute("rpm", 100);
+  put(python_bucket("split", "gpt-4", 100, 100'000, kStartMs, false, ""));
+  ASSERT_TRUE(store_->get_bucket("split", "gpt-4").has_value());  // remembers one shard
+  // Another writer split it meanwhile: shard 0 holds its share of 50, shard 1 nothing yet.
+  put(python_shard("split", 100, 50'000, 0, 2));
+  put(python_shard("split", 100, 0, 1, 2));
+  transport().reset();
+  // 60 would fit the bucket this store remembers, but not a shard of the split one.
+  const ConsumeResult result = consume("split", {rpm100}, {{"rpm", 60}});
+  EXPECT_EQ(result.kind, ConsumeResult::Kind::kRejected);
+  EXPECT_EQ(number(raw_bucket("split", "gpt-4"), "b_rpm_tk"), 50'000);
+  EXPECT_EQ(number(*raw_shard("split", 1), "b_rpm_tk"), 0);
+  ASSERT_EQ(consume("split", {rpm100}, {{"rpm", 50}}).kind, ConsumeResult::Kind::kAdmitted);
 }
 
 TEST_F(BucketCompatTest, UnreachableDynamoDbFollowsOnUnavailable) {

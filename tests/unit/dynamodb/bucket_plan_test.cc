@@ -84,13 +84,15 @@ TEST(BucketPlanTest, UncappedConsumptionIsTheWarmWrite) {
   // Row 2's ADDs (rf does not move) ...
   EXPECT_EQ(update.update_expression, "ADD #a2 :v2, #a3 :v3, #a7 :v9, #a8 :v10");
   // ... guarded by: rf as planned, not expired, enough with the refill owed, that refill not
-  // capped, parameters unchanged, one WCU left.
+  // capped, parameters unchanged, one WCU left, still one shard.
   EXPECT_EQ(update.condition_expression,
             "#a0 = :v0 AND (attribute_not_exists(#a1) OR #a1 > :v1) AND #a2 >= :v4 AND "
-            "#a2 <= :v5 AND #a4 = :v6 AND #a5 = :v7 AND #a6 = :v8 AND #a7 >= :v11");
-  const aws::ExpressionNames names{{"#a0", "rf"},       {"#a1", "ttl"},      {"#a2", "b_rpm_tk"},
-                                   {"#a3", "b_rpm_tc"}, {"#a4", "b_rpm_cp"}, {"#a5", "b_rpm_ra"},
-                                   {"#a6", "b_rpm_rp"}, {"#a7", "b_wcu_tk"}, {"#a8", "b_wcu_tc"}};
+            "#a2 <= :v5 AND #a4 = :v6 AND #a5 = :v7 AND #a6 = :v8 AND #a7 >= :v11 AND "
+            "(attribute_not_exists(#a9) OR #a9 = :v12)");
+  const aws::ExpressionNames names{
+      {"#a0", "rf"},       {"#a1", "ttl"},      {"#a2", "b_rpm_tk"}, {"#a3", "b_rpm_tc"},
+      {"#a4", "b_rpm_cp"}, {"#a5", "b_rpm_ra"}, {"#a6", "b_rpm_rp"}, {"#a7", "b_wcu_tk"},
+      {"#a8", "b_wcu_tc"}, {"#a9", "shard_count"}};
   EXPECT_EQ(update.expression_attribute_names, names);
   const auto value = [&](const char* name) {
     return update.expression_attribute_values.at(name).as_int64();
@@ -122,7 +124,7 @@ TEST(BucketPlanTest, CappedRefillIsMaterializedAtNow) {
   EXPECT_EQ(update.update_expression, "SET #a0 = :v0, #a2 = :v3, #a4 = :v6 ADD #a3 :v5");
   EXPECT_EQ(update.condition_expression,
             "#a0 = :v1 AND (attribute_not_exists(#a1) OR #a1 > :v2) AND #a2 >= :v4 AND "
-            "#a4 >= :v7");
+            "#a4 >= :v7 AND (attribute_not_exists(#a5) OR #a5 = :v8)");
   const auto value = [&](const char* name) {
     return update.expression_attribute_values.at(name).as_int64();
   };
@@ -197,7 +199,8 @@ TEST(BucketPlanTest, AdjustmentsThatAnAddMakesExactLeaveRfAlone) {
   const aws::UpdateItemRequest update = deltas_request(kContext, debt);
   EXPECT_EQ(update.update_expression, "ADD #a2 :v2, #a3 :v3");
   EXPECT_EQ(update.condition_expression,
-            "#a0 = :v0 AND (attribute_not_exists(#a1) OR #a1 > :v1) AND #a2 <= :v4");
+            "#a0 = :v0 AND (attribute_not_exists(#a1) OR #a1 > :v1) AND #a2 <= :v4 AND "
+            "(attribute_not_exists(#a4) OR #a4 = :v5)");
   EXPECT_EQ(update.expression_attribute_values.at(":v2").as_int64(), -2000);
   EXPECT_EQ(update.expression_attribute_values.at(":v3").as_int64(), 2000);
   EXPECT_EQ(update.expression_attribute_values.at(":v4").as_int64(), 10'000 - 166);
@@ -215,6 +218,126 @@ TEST(BucketPlanTest, AdjustmentsThatAnAddMakesExactLeaveRfAlone) {
 
 // The kConsume guard is exactly "uncapped and enough": for every stored balance it admits, the
 // lazy balance after ADD −a equals the refill-first arithmetic; kRefill's chosen form likewise.
+std::string alias_name(const aws::ExpressionNames& names, std::string_view alias) {
+  for (const auto& [key, name] : names) {
+    if (key == alias) {
+      return name;
+    }
+  }
+  return {};
+}
+
+BucketItem shard_of(BucketItem item, int shard, std::int64_t shard_count) {
+  item.shard = shard;
+  item.shard_count = shard_count;
+  return item;
+}
+
+TEST(BucketPlanTest, AShardEnforcesItsShareOfTheLimitAndIsGuardedByTheShardCount) {
+  // rpm 10 per minute over 2 shards: each shard holds at most 5 and refills 5 per minute.
+  const BucketItem item = shard_of(item_with(5000, kNow - 6000), 1, 2);
+  bool admitted = true;
+  const ItemPlan six = planned(item, 6, {Limit::per_minute("rpm", 10)}, &admitted);
+  EXPECT_FALSE(admitted);  // 5 + 0.5 refilled, capped at the share of 5
+  const ItemPlan five = planned(item, 5, {Limit::per_minute("rpm", 10)}, &admitted);
+  ASSERT_TRUE(admitted);
+  EXPECT_EQ(five.shard, 1);
+  EXPECT_EQ(five.find("rpm")->ceiling, 5000);
+  EXPECT_EQ(five.find("rpm")->tokens, 0);
+  const aws::UpdateItemRequest update = refill_request(kContext, five);
+  EXPECT_EQ(update.key.at("PK").as_string(), "ns/BUCKET#key-1#gpt-4#1");
+  EXPECT_THAT(update.condition_expression, HasSubstr(" AND #a5 = :v"));
+  EXPECT_EQ(alias_name(update.expression_attribute_names, "#a5"), "shard_count");
+  // The stored parameters stay undivided (the original's layout).
+  EXPECT_EQ(five.find("rpm")->params.capacity_milli, 10'000);
+}
+
+TEST(BucketPlanTest, ASplitConservesShardZerosBalance) {
+  // One shard, full (10 tokens): two shards of 5.
+  const ItemPlan full = plan_item("key-1", "gpt-4", item_with(10'000, kNow), kNow);
+  const std::optional<ShardSplit> two = plan_split(full, 2);
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->shard0.find("rpm")->tokens, 5000);
+  ASSERT_EQ(two->created.size(), 1u);
+  EXPECT_EQ(two->created[0].shard, 1);
+  EXPECT_EQ(two->created[0].shard_count, 2);
+  EXPECT_EQ(two->created[0].limits.at(0).tokens_milli, 5000);
+  EXPECT_EQ(two->created[0].limits.at(0).total_consumed_milli, 0);
+  EXPECT_EQ(two->created[0].limits.at(0).capacity_milli, 10'000);
+  EXPECT_EQ(two->created[0].wcu, full_wcu_fields());
+  const aws::UpdateItemRequest rewrite = rewrite_request(kContext, two->shard0);
+  EXPECT_THAT(rewrite.update_expression, HasSubstr("#a4 = :v"));
+  EXPECT_EQ(alias_name(rewrite.expression_attribute_names, "#a4"), "shard_count");
+
+  // Two shards, shard 0 holding 3 of its 5: four shards; shard 0 keeps 2.5, shard 2 gets 0.5.
+  const ItemPlan part = plan_item("key-1", "gpt-4", shard_of(item_with(3000, kNow), 0, 2), kNow);
+  const std::optional<ShardSplit> four = plan_split(part, 4);
+  ASSERT_TRUE(four.has_value());
+  EXPECT_EQ(four->shard0.find("rpm")->tokens, 2500);
+  ASSERT_EQ(four->created.size(), 2u);
+  EXPECT_EQ(four->created[0].shard, 2);
+  EXPECT_EQ(four->created[0].limits.at(0).tokens_milli, 500);
+  EXPECT_EQ(four->created[1].shard, 3);
+  EXPECT_EQ(four->created[1].limits.at(0).tokens_milli, 0);
+  // Guarded by the count it split from, setting the new one.
+  const aws::UpdateItemRequest split_write = rewrite_request(kContext, four->shard0);
+  std::string shards_alias;
+  for (const auto& [alias, name] : split_write.expression_attribute_names) {
+    if (name == "shard_count") {
+      shards_alias = alias;
+    }
+  }
+  ASSERT_FALSE(shards_alias.empty());
+  const auto alias_value = [&](std::string_view text, std::string_view prefix) {
+    const std::size_t at = text.find(prefix);
+    EXPECT_NE(at, std::string_view::npos) << text;
+    const std::string_view rest = text.substr(at + prefix.size());
+    const std::string alias(rest.substr(0, rest.find_first_of(" ,)")));
+    return split_write.expression_attribute_values.at(alias).as_int64();
+  };
+  EXPECT_EQ(alias_value(split_write.condition_expression, shards_alias + " = "), 2);
+  EXPECT_EQ(alias_value(split_write.update_expression, shards_alias + " = "), 4);
+
+  // A balance in debt stays on shard 0; the new shards start empty.
+  const ItemPlan debt = plan_item("key-1", "gpt-4", item_with(-4000, kNow), kNow);
+  const std::optional<ShardSplit> split = plan_split(debt, 2);
+  ASSERT_TRUE(split.has_value());
+  EXPECT_EQ(split->shard0.find("rpm")->tokens, -4000);
+  EXPECT_EQ(split->created.at(0).limits.at(0).tokens_milli, 0);
+
+  // Only shard 0, only upwards, only an existing item.
+  EXPECT_FALSE(plan_split(part, 2).has_value());
+  EXPECT_FALSE(plan_split(plan_item("key-1", "gpt-4", std::nullopt, kNow), 2).has_value());
+  EXPECT_FALSE(
+      plan_split(plan_item("key-1", "gpt-4", shard_of(item_with(1, kNow), 1, 2), kNow), 4));
+}
+
+RC_GTEST_PROP(BucketPlanProperty, ASplitNeverCreatesTokens,
+              (std::int64_t tokens, std::uint8_t exponent)) {
+  const std::int64_t old_count = std::int64_t{1} << (exponent % 5);
+  const std::int64_t balance = tokens % 20'000;
+  const ItemPlan plan =
+      plan_item("key-1", "gpt-4", shard_of(item_with(balance, kNow), 0, old_count), kNow);
+  const std::optional<ShardSplit> split = plan_split(plan, old_count * 2);
+  RC_ASSERT(split.has_value());
+  const std::int64_t share = 10'000 / (old_count * 2);
+  const std::int64_t kept = split->shard0.find("rpm")->tokens;
+  RC_ASSERT(kept <= std::max(share, balance < 0 ? balance : share));
+  std::int64_t sum = kept;
+  for (const BucketItem& created : split->created) {
+    RC_ASSERT(created.limits.at(0).tokens_milli >= 0);
+    RC_ASSERT(created.limits.at(0).tokens_milli <= share);
+    sum += created.limits.at(0).tokens_milli;
+  }
+  // Conserved or dropped, never created: a debt stays whole on shard 0.
+  if (balance < 0) {
+    RC_ASSERT(sum == balance);
+  } else {
+    RC_ASSERT(sum <= balance);
+    RC_ASSERT(sum == std::min<std::int64_t>(balance, share * (old_count + 1)));
+  }
+}
+
 RC_GTEST_PROP(BucketPlanProperty, PlannedBalanceMatchesRefillFirstArithmetic, ()) {
   const std::int64_t capacity = *rc::gen::inRange<std::int64_t>(1, 1000) * 1000;
   const std::int64_t tokens = *rc::gen::inRange<std::int64_t>(-capacity, capacity + 1);
