@@ -51,6 +51,40 @@ Endpoint make_endpoint(std::string url, std::string_view target_prefix) {
   return {.url = url + "/", .host = std::move(host), .target_prefix = std::string(target_prefix)};
 }
 
+// Asks for the total consumed capacity unless the body asks for some already.
+void ask_for_capacity(std::string& body) {
+  if (body.size() < 2 || body.front() != '{' ||
+      body.find("\"ReturnConsumedCapacity\"") != std::string::npos) {
+    return;
+  }
+  body.insert(1, body.size() == 2 ? "\"ReturnConsumedCapacity\":\"TOTAL\""
+                                  : "\"ReturnConsumedCapacity\":\"TOTAL\",");
+}
+
+// Hands every ConsumedCapacity of a successful response to the observer. Never throws: the
+// response has been accepted already.
+void report_capacity(
+    const std::function<void(std::string_view, const ConsumedCapacity&)>& observer,
+    std::string_view operation, std::string_view body) {
+  std::vector<ConsumedCapacity> used;
+  try {
+    JsonReader r(body);
+    r.enter_object();
+    while (auto key = r.next_key()) {
+      if (*key == "ConsumedCapacity" && !wire::skip_null(r)) {
+        wire::read_consumed_capacities(r, used);
+      } else {
+        r.skip_value();
+      }
+    }
+  } catch (const std::exception&) {
+    return;  // the operation's own parser reports a malformed body
+  }
+  for (const ConsumedCapacity& c : used) {
+    observer(operation, c);
+  }
+}
+
 WriteItemResult read_write_result(std::string_view body) {
   WriteItemResult out;
   JsonReader r(body);
@@ -225,6 +259,10 @@ void DynamoDbClient::sleep_before_retry(int retry) {
 DynamoDbClient::CallResult DynamoDbClient::call(Api api, std::string_view operation,
                                                 std::string body, Idempotency idempotency) {
   const RetryPolicy& policy = config_.retry.retry;
+  const bool observing = config_.capacity_observer && api == Api::kDynamoDb;
+  if (observing) {
+    ask_for_capacity(body);
+  }
   // Built once: every attempt sends the same URL and body, with fresh signed headers.
   HttpRequest request = new_request(api, std::move(body));
   for (int attempt = 1;; ++attempt) {
@@ -248,6 +286,9 @@ DynamoDbClient::CallResult DynamoDbClient::call(Api api, std::string_view operat
       continue;
     }
     if (response.status >= 200 && response.status < 300) {
+      if (observing) {
+        report_capacity(config_.capacity_observer, operation, response.body);
+      }
       return response;
     }
     ParsedServiceError parsed = parse_service_error(operation, response);
@@ -373,6 +414,9 @@ std::vector<ConcurrentUpdate> DynamoDbClient::try_update_items(
   for (std::size_t i = 0; i < requests.size(); ++i) {
     try {
       bodies[i] = update_item_body(requests[i]);
+      if (config_.capacity_observer) {
+        ask_for_capacity(bodies[i]);
+      }
       pending.push_back(i);
     } catch (...) {
       out[i].error = std::current_exception();
@@ -417,6 +461,9 @@ std::vector<ConcurrentUpdate> DynamoDbClient::try_update_items(
       try {
         if (o.response->status >= 200 && o.response->status < 300) {
           out[i].outcome = read_write_result(o.response->body);
+          if (config_.capacity_observer) {
+            report_capacity(config_.capacity_observer, kOperation, o.response->body);
+          }
           continue;
         }
         ParsedServiceError parsed = parse_service_error(kOperation, *o.response);

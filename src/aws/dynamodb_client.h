@@ -37,6 +37,14 @@ using CredentialsFunction = std::function<Credentials()>;
 // Always the same credentials (DynamoDB Local accepts any).
 CredentialsFunction static_credentials(Credentials credentials);
 
+// Capacity a request consumed, when ReturnConsumedCapacity asked for it.
+struct ConsumedCapacity {
+  std::string table_name = {};
+  double capacity_units = 0;
+  double read_capacity_units = 0;
+  double write_capacity_units = 0;
+};
+
 struct DynamoDbClientConfig {
   // "http://127.0.0.1:8000" or "https://dynamodb.eu-west-1.amazonaws.com" (scheme, host,
   // optional port; a path is not allowed). Empty: https://dynamodb.<region>.amazonaws.com.
@@ -55,20 +63,18 @@ struct DynamoDbClientConfig {
   // How many times BatchGetItem / BatchWriteItem resend unprocessed keys or items (with backoff)
   // before returning them to the caller in the result.
   int max_unprocessed_rounds = 8;
+  // Capacity accounting for benchmarks and cost reports: when set, every DynamoDB request that
+  // does not ask for ReturnConsumedCapacity asks for TOTAL, and this is called (from the calling
+  // thread) with the operation name and every ConsumedCapacity a successful response reports. DynamoDB reports none for
+  // a request that fails (a failed condition still consumes write capacity). Costs a second
+  // parse of each response; leave empty on the hot path.
+  std::function<void(std::string_view operation, const ConsumedCapacity&)> capacity_observer = {};
 };
 
 enum class ReturnValues { kNone, kAllOld, kUpdatedOld, kAllNew, kUpdatedNew };
 enum class ReturnValuesOnConditionCheckFailure { kNone, kAllOld };
 enum class ReturnConsumedCapacity { kNone, kTotal, kIndexes };
 enum class ReadConsistency { kEventual, kStrong };
-
-// Capacity a request consumed, when ReturnConsumedCapacity asked for it.
-struct ConsumedCapacity {
-  std::string table_name = {};
-  double capacity_units = 0;
-  double read_capacity_units = 0;
-  double write_capacity_units = 0;
-};
 
 // "#n" -> "attribute name" substitutions of an expression.
 using ExpressionNames = std::vector<std::pair<std::string, std::string>>;

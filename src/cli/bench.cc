@@ -11,11 +11,13 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -72,6 +74,35 @@ class CountingTransport final : public aws::HttpTransport {
   std::atomic<std::uint64_t> requests_{0};
 };
 
+// Write and read capacity units reported by DynamoDB (ReturnConsumedCapacity), summed.
+class CapacityMeter {
+ public:
+  void add(std::string_view operation, const aws::ConsumedCapacity& used) {
+    std::lock_guard lock(mutex_);
+    const double write = used.write_capacity_units;
+    const double read = used.read_capacity_units;
+    if (write != 0 || read != 0) {
+      wcu_ += write;
+      rcu_ += read;
+      return;
+    }
+    // TOTAL reports CapacityUnits alone: the operation says which kind they are.
+    const bool reads = operation == "GetItem" || operation == "BatchGetItem" ||
+                       operation == "Query" || operation == "Scan" ||
+                       operation == "TransactGetItems";
+    (reads ? rcu_ : wcu_) += used.capacity_units;
+  }
+  std::pair<double, double> take() {
+    std::lock_guard lock(mutex_);
+    return {std::exchange(wcu_, 0), std::exchange(rcu_, 0)};
+  }
+
+ private:
+  std::mutex mutex_;
+  double wcu_ = 0;
+  double rcu_ = 0;
+};
+
 // The store under test; the store goes before the connection that owns its client.
 struct BenchStore {
   std::shared_ptr<CountingTransport> transport;  // null on SQLite
@@ -83,7 +114,10 @@ struct BenchStore {
   std::string backend;
 };
 
-std::unique_ptr<BenchStore> open_bench_store(const BenchOptions& options) {
+// `meter`: a second connection for capacity passes, whose client asks DynamoDB for the capacity
+// of every request and reports it (never the timed one: asking costs a second parse).
+std::unique_ptr<BenchStore> open_bench_store(const BenchOptions& options,
+                                             CapacityMeter* meter = nullptr) {
   auto bench = std::make_unique<BenchStore>();
   const std::string uri = options.store_uri.empty() ? default_store_uri() : options.store_uri;
   const StoreUri parsed = parse_store_uri(uri);
@@ -104,6 +138,12 @@ std::unique_ptr<BenchStore> open_bench_store(const BenchOptions& options) {
                 target->transport = std::make_shared<CountingTransport>(std::move(inner));
                 return std::shared_ptr<aws::HttpTransport>(target->transport);
               },
+          .capacity_observer =
+              meter == nullptr
+                  ? std::function<void(std::string_view, const aws::ConsumedCapacity&)>{}
+                  : [meter](std::string_view operation, const aws::ConsumedCapacity& used) {
+                      meter->add(operation, used);
+                    },
           .provision = {.updated_by = fmt::format("cpp:{}", kClientVersion)}});
   bench->opened = bench->connection->open(table->table_name, options.namespace_name);
   bench->dynamodb_store =
@@ -383,8 +423,25 @@ BenchReport run_bench(const BenchOptions& options) {
   RateLimiter limiter(bench->store);
   RateLimiterOptions no_cache;
   no_cache.config_cache_ttl = std::chrono::milliseconds(0);
-  RateLimiter uncached(bench->store, std::move(no_cache));
+  RateLimiter uncached(bench->store, no_cache);
   const CountingTransport* counter = bench->transport.get();
+  // Capacity units per operation come from a pass apart, through a second connection whose
+  // client asks for them, so that the timed operations send exactly what an application sends.
+  CapacityMeter meter;
+  std::unique_ptr<BenchStore> metered;
+  std::optional<RateLimiter> metered_limiter;
+  std::optional<RateLimiter> metered_uncached;
+  if (bench->dynamodb_store) {
+    metered = open_bench_store(options, &meter);
+    metered_limiter.emplace(metered->store);
+    metered_uncached.emplace(metered->store, no_cache);
+  }
+  // The limiters the scenario operations use: the timed ones, or the metered ones.
+  struct Limiters {
+    RateLimiter* cached = nullptr;
+    RateLimiter* uncached = nullptr;
+  };
+  Limiters active{.cached = &limiter, .uncached = &uncached};
 
   const std::vector<Limit> all_limits =
       !options.limits.empty()
@@ -459,6 +516,22 @@ BenchReport run_bench(const BenchOptions& options) {
       if (raw_p50 && *raw_p50 > 0) {
         result.ratio_p50_to_raw = result.p50_ms / *raw_p50;
       }
+      if (metered) {
+        // Warm the metered store's caches, then meter kWarmupCalls operations of thread 0 (on
+        // indices no timed operation used).
+        active = Limiters{.cached = &*metered_limiter, .uncached = &*metered_uncached};
+        constexpr std::int64_t kFirstIndex = std::int64_t{1} << 40;
+        for (int i = 0; i < 2 * kWarmupCalls; ++i) {
+          if (i == kWarmupCalls) {
+            (void)meter.take();
+          }
+          (void)op(0, kFirstIndex + i);
+        }
+        const auto [wcu, rcu] = meter.take();
+        result.wcu_per_op = wcu / kWarmupCalls;
+        result.rcu_per_op = rcu / kWarmupCalls;
+        active = Limiters{.cached = &limiter, .uncached = &uncached};
+      }
       progress(result);
       report.scenarios.push_back(std::move(result));
     };
@@ -473,18 +546,18 @@ BenchReport run_bench(const BenchOptions& options) {
 
     if (wanted(options, "warm")) {
       run("warm", [&](int t, std::int64_t) {
-        return acquire_commit(limiter, driven("warm", t), one_amounts, one_limit);
+        return acquire_commit(*active.cached, driven("warm", t), one_amounts, one_limit);
       });
     }
     if (two_limits && wanted(options, "warm_2limits")) {
       run("warm_2limits", [&](int t, std::int64_t) {
-        return acquire_commit(limiter, driven("warm2", t), two_amounts, two);
+        return acquire_commit(*active.cached, driven("warm2", t), two_amounts, two);
       });
     }
     if (two_limits && wanted(options, "adjust")) {
       const Amounts delta{{two[1].name(), 1}};
       run("adjust", [&](int t, std::int64_t) {
-        Lease lease = limiter.acquire(AcquireRequest{.entity_id = driven("adjust", t),
+        Lease lease = active.cached->acquire(AcquireRequest{.entity_id = driven("adjust", t),
                                                      .resource = kResource,
                                                      .consume = two_amounts,
                                                      .limits = two});
@@ -500,7 +573,7 @@ BenchReport run_bench(const BenchOptions& options) {
             {.entity_id = id("child", t), .parent_id = id("parent", t), .cascade = true});
       }
       run("cascade", [&](int t, std::int64_t) {
-        return acquire_commit(limiter, id("child", t), one_amounts, one_limit);
+        return acquire_commit(*active.cached, id("child", t), one_amounts, one_limit);
       });
     }
     if (wanted(options, "rejection")) {
@@ -511,7 +584,7 @@ BenchReport run_bench(const BenchOptions& options) {
       }
       run("rejection", [&](int t, std::int64_t) {
         try {
-          return acquire_commit(limiter, id("reject", t), one_amounts, tiny);
+          return acquire_commit(*active.cached, id("reject", t), one_amounts, tiny);
         } catch (const RateLimitExceeded&) {
           return OpOutcome::kRejected;
         }
@@ -519,8 +592,8 @@ BenchReport run_bench(const BenchOptions& options) {
     }
     if (wanted(options, "cold")) {
       run("cold", [&](int t, std::int64_t index) {
-        return acquire_commit(limiter, fmt::format("{}-cold-{}-{}", prefix, t, index), one_amounts,
-                              one_limit);
+        return acquire_commit(*active.cached, fmt::format("{}-cold-{}-{}", prefix, t, index),
+                              one_amounts, one_limit);
       });
     }
     if (wanted(options, "config_cache_miss")) {
@@ -535,8 +608,8 @@ BenchReport run_bench(const BenchOptions& options) {
             one_of_each(uncached.resolve_limits(entity, kResource).limits);
       }
       run("config_cache_miss", [&](int t, std::int64_t) {
-        return acquire_commit(uncached, driven("stored", t), amounts[static_cast<std::size_t>(t)],
-                              std::nullopt);
+        return acquire_commit(*active.uncached, driven("stored", t),
+                              amounts[static_cast<std::size_t>(t)], std::nullopt);
       });
     }
   }

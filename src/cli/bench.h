@@ -35,8 +35,8 @@ struct BenchOptions {
 };
 
 // One measured row: a scenario (or the raw ceiling) at one thread count. Optional figures are
-// absent when the store cannot measure them (requests and capacity on SQLite; capacity of the
-// limiter scenarios, whose requests the store signs without ReturnConsumedCapacity).
+// absent when the store cannot measure them (requests and capacity on SQLite). Capacity is
+// measured on untimed operations (see run_bench).
 struct BenchResult {
   std::string name{};
   int threads = 1;

@@ -178,6 +178,7 @@ std::unique_ptr<DynamoDbConnection> DynamoDbConnection::create(const DynamoDbSto
       .region = settings.region,
       .credentials = [provider] { return provider->credentials(); },
       .transport = owned->transport,
+      .capacity_observer = options.capacity_observer,
   });
   return std::unique_ptr<DynamoDbConnection>(
       new DynamoDbConnection(std::move(owned), std::move(client), std::move(options)));

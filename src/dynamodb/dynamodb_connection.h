@@ -73,6 +73,10 @@ struct DynamoDbConnectionOptions {
   // result must forward to its argument. Empty: the transport as chosen.
   std::function<std::shared_ptr<aws::HttpTransport>(std::shared_ptr<aws::HttpTransport>)>
       wrap_transport{};
+  // create() only: the client's capacity observer (aws::DynamoDbClientConfig), for benchmarks
+  // and cost accounting. Empty on the hot path.
+  std::function<void(std::string_view operation, const aws::ConsumedCapacity&)>
+      capacity_observer{};
   // Table settings, updated_by, clock and id randomness for provisioning and registration.
   ProvisionOptions provision{};
 };

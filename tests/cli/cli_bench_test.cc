@@ -107,6 +107,9 @@ TEST(CliBenchTest, DynamoDbLocalCountsRequestsAndRatios) {
   const std::string warm = scenario(json, "warm");
   EXPECT_EQ(number(warm, "requests_per_op"), 1.0) << warm;
   EXPECT_GT(number(warm, "ratio_p50_to_raw").value_or(0), 0) << warm;
+  // The warm acquire writes exactly what the raw ceiling writes, and reads nothing.
+  EXPECT_EQ(number(warm, "wcu_per_op"), number(raw, "wcu_per_op")) << json;
+  EXPECT_EQ(number(warm, "rcu_per_op"), 0.0) << warm;
   EXPECT_EQ(number(scenario(json, "rejection"), "rejected"), 30) << json;
 }
 

@@ -17,6 +17,7 @@ namespace zae::aws {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // Records every request and answers through a handler.
@@ -320,6 +321,47 @@ TEST(DynamoDbClientTest, QueryAllFollowsLastEvaluatedKey) {
   EXPECT_FALSE(all.last_evaluated_key);
   EXPECT_THAT(f.transport->requests.back().body,
               HasSubstr(R"("ExclusiveStartKey":{"pk":{"S":"a"}})"));
+}
+
+TEST(DynamoDbClientTest, CapacityObserverAsksForCapacityAndReceivesIt) {
+  auto transport = std::make_shared<RecordingTransport>([](const HttpRequest& r) {
+    if (header(r, "X-Amz-Target") == "DynamoDB_20120810.GetItem") {
+      return ok(R"({"Item":{"pk":{"S":"a"}},"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5}})");
+    }
+    return ok(R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.0}})");
+  });
+  std::vector<std::pair<std::string, double>> seen;
+  DynamoDbClient client(DynamoDbClientConfig{
+      .endpoint = "http://127.0.0.1:8000",
+      .credentials = static_credentials({"AKID", "SECRET", ""}),
+      .transport = transport,
+      .capacity_observer =
+          [&seen](std::string_view operation, const ConsumedCapacity& used) {
+            seen.emplace_back(std::string(operation), used.capacity_units);
+          },
+  });
+  (void)client.update_item({.table_name = "t", .key = key("a"), .update_expression = "SET x = :x",
+                            .expression_attribute_values = {{":x", AttributeValue::of_int64(1)}}});
+  (void)client.get_item({.table_name = "t",
+                         .key = key("a"),
+                         .return_consumed_capacity = ReturnConsumedCapacity::kIndexes});
+  (void)client.try_update_items(std::vector<UpdateItemRequest>{
+      {.table_name = "t", .key = key("b"), .update_expression = "REMOVE x"}});
+  ASSERT_EQ(transport->requests.size(), 3u);
+  EXPECT_THAT(transport->requests[0].body, StartsWith(R"({"ReturnConsumedCapacity":"TOTAL",)"));
+  // A request that asks for more keeps what it asked for.
+  EXPECT_THAT(transport->requests[1].body, HasSubstr(R"("ReturnConsumedCapacity":"INDEXES")"));
+  EXPECT_THAT(transport->requests[1].body, Not(HasSubstr("TOTAL")));
+  EXPECT_THAT(transport->requests[2].body, StartsWith(R"({"ReturnConsumedCapacity":"TOTAL",)"));
+  const std::vector<std::pair<std::string, double>> expected{
+      {"UpdateItem", 1.0}, {"GetItem", 0.5}, {"UpdateItem", 1.0}};
+  EXPECT_EQ(seen, expected);
+}
+
+TEST(DynamoDbClientTest, WithoutAnObserverRequestsAreUnchanged) {
+  Fixture f([](const HttpRequest&) { return ok("{}"); });
+  (void)f.client.update_item({.table_name = "t", .key = key("a"), .update_expression = "REMOVE x"});
+  EXPECT_THAT(f.transport->requests.at(0).body, Not(HasSubstr("ReturnConsumedCapacity")));
 }
 
 TEST(DynamoDbClientTest, MalformedSuccessBodyIsAJsonError) {
