@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -518,6 +519,52 @@ TEST_F(BucketCompatTest, ShardedBucketNeverAdmitsMoreThanItsLimit) {
                            .tokens_milli = {{"rpm", -1000}}};
   store_->apply_deltas({&refund, 1}, clock_.now());
   EXPECT_EQ(number(*raw_shard("wide", used), "b_rpm_tc"), tc_before - 1000);
+}
+
+TEST_F(BucketCompatTest, ConcurrentWritersOnShardsNeverAdmitMoreThanTheLimit) {
+  // Four shards of 12.5 (rpm 50), four threads of two stores, one of which still believes in one
+  // shard; no time passes, so the limit is the whole budget.
+  const Limit rpm50 = Limit::per_minute("rpm", 50);
+  put(python_bucket("busy", "gpt-4", 50, 50'000, kStartMs, false, ""));
+  const std::shared_ptr<DynamoDbStore> stale = open_store_named(store_->namespace_name());
+  ASSERT_TRUE(stale->get_bucket("busy", "gpt-4").has_value());  // remembers one shard, 50 tokens
+  for (int shard = 0; shard < 4; ++shard) {
+    put(python_shard("busy", 50, 12'500, shard, 4));
+  }
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      DynamoDbStore& store = t % 2 == 0 ? *store_ : *stale;
+      std::mt19937 rng(static_cast<unsigned>(t));
+      for (int i = 0; i < 20; ++i) {
+        const std::int64_t amount = 1 + static_cast<std::int64_t>(rng() % 3);
+        const ConsumeResult result = store.consume(
+            ConsumeRequest{.target = ConsumeTarget{.entity_id = "busy",
+                                                   .resource = "gpt-4",
+                                                   .limits = {rpm50},
+                                                   .source = LimitSource::kEntity},
+                           .amounts = {{"rpm", amount}},
+                           .now = clock_.now()});
+        if (result.kind == ConsumeResult::Kind::kAdmitted) {
+          admitted += static_cast<int>(amount);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  std::int64_t consumed = 0;
+  for (int shard = 0; shard < 4; ++shard) {
+    const std::optional<AttributeMap> item = raw_shard("busy", shard);
+    ASSERT_TRUE(item.has_value());
+    EXPECT_GE(number(*item, "b_rpm_tk"), 0) << "shard " << shard;
+    EXPECT_EQ(number(*item, "shard_count"), 4);
+    consumed += number(*item, "b_rpm_tc");
+  }
+  EXPECT_LE(admitted.load(), 50);
+  EXPECT_EQ(consumed, admitted.load() * 1000);
 }
 
 TEST_F(BucketCompatTest, WriterThatMissedADoublingReplansWithTheNewShares) {
