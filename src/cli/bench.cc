@@ -469,6 +469,18 @@ BenchReport run_bench(const BenchOptions& options) {
     size.duration = std::chrono::duration<double>(*options.duration_seconds);
   }
 
+  if (options.warmup_seconds > 0) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(options.warmup_seconds));
+    const std::string entity = id("warmup", 0);
+    while (std::chrono::steady_clock::now() < until) {
+      Lease lease = limiter.acquire(AcquireRequest{
+          .entity_id = entity, .resource = kResource, .consume = one_amounts, .limits = one_limit});
+      lease.commit();
+    }
+  }
+
   for (int threads : options.threads) {
     // The raw ceiling first: the scenarios' ratios divide by it.
     std::optional<double> raw_p50;

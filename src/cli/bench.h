@@ -25,6 +25,9 @@ struct BenchOptions {
   // duration_seconds is set.
   std::int64_t ops = 2000;
   std::optional<double> duration_seconds{};
+  // Untimed warm acquires for this long before the first row: warms the server (a fresh
+  // DynamoDB Local JVM is several times slower at first) and the connections.
+  double warmup_seconds = 0;
   // Scenario names (bench_scenario_names()); empty: all.
   std::vector<std::string> scenarios{};
   // Drive this entity instead of generated ones (warm, warm_2limits, adjust, config_cache_miss).

@@ -135,10 +135,12 @@ void add_bench_command(CLI::App& app, CommandContext& context, Action& action) {
       "config cache TTL 0).\n"
       "On DynamoDB the raw row is the ceiling: the warm acquire's UpdateItem, planned and sent "
       "through the same client with no limiter around it; p50/raw divides each scenario's p50 "
-      "by it. Req/op counts HTTP requests at the client. WCU/RCU are measured on the raw row "
-      "only (ReturnConsumedCapacity, in untimed calls); the store's own requests do not ask for "
-      "them, so scenarios show '-' (null in JSON). On SQLite there are no requests, capacity or "
-      "raw ceiling ('-', null). A DynamoDB table that does not exist is created.\n"
+      "by it. Req/op counts HTTP requests at the client. WCU/RCU are what DynamoDB reports "
+      "(ReturnConsumedCapacity) for 20 untimed operations per row, sent through a second "
+      "connection so that the timed requests are exactly an application's. On SQLite there are "
+      "no requests, capacity or raw ceiling ('-', null). A DynamoDB table that does not exist is "
+      "created. --warmup runs warm acquires for that many seconds before the first row (a fresh "
+      "DynamoDB Local JVM is several times slower at first).\n"
       "Entities are generated per run (bench-PID-EPOCH-...) and left in the store.\n"
       "Example: zae-limiter bench --endpoint-url http://localhost:8000 --name bench-table "
       "--threads 1 --threads 4 --ops 1000 --json bench.json");
@@ -156,6 +158,9 @@ void add_bench_command(CLI::App& app, CommandContext& context, Action& action) {
                   "Explicit limit name:rate[/period][:burst] (repeatable): the first for warm, "
                   "cascade, cold; the first two for warm_2limits and adjust");
   cmd->add_option("--json", flags->json_file, "Also write the results as JSON to FILE");
+  cmd->add_option("--warmup", flags->options.warmup_seconds,
+                  "Seconds of untimed warm acquires before the first row (default 0)")
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->callback([&context, &action, flags, cmd] {
     action = [&context, flags, cmd] {
       BenchOptions options = flags->options;

@@ -79,7 +79,7 @@ TEST(CliBenchTest, BadInputIsAUsageError) {
   TempDir dir;
   const std::string store = " --store sqlite://" + (dir.path() / "b.db").string();
   for (const char* args : {"--scenario nope", "--threads 0", "-l bad", "--ops 0",
-                           "--duration 0", "-l rpm:10/min --scenario adjust"}) {
+                           "--duration 0", "-l rpm:10/min --scenario adjust", "--warmup -1"}) {
     const RunResult run = run_cli(std::string("bench") + store + " " + args);
     EXPECT_EQ(run.exit_code, 2) << args << ": " << run.output;
     EXPECT_NE(run.output.find("Error:"), std::string::npos) << run.output;
@@ -95,7 +95,7 @@ TEST(CliBenchTest, DynamoDbLocalCountsRequestsAndRatios) {
   const auto json_path = dir.path() / "out.json";
   const RunResult run =
       run_cli(std::string("bench --endpoint-url ") + endpoint +
-              " --name cli-bench-test --ops 30 --scenario warm --scenario rejection --json " +
+              " --name cli-bench-test --ops 30 --warmup 0.5 --scenario warm --scenario rejection --json " +
               json_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string json = read_text(json_path);
