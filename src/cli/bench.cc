@@ -484,6 +484,7 @@ BenchReport run_bench(const BenchOptions& options) {
   for (int threads : options.threads) {
     // The raw ceiling first: the scenarios' ratios divide by it.
     std::optional<double> raw_p50;
+    std::optional<double> raw_ops;
     if (bench->dynamodb_store) {
       std::vector<std::unique_ptr<RawWriter>> writers;
       for (int t = 0; t < threads; ++t) {
@@ -519,6 +520,7 @@ BenchReport run_bench(const BenchOptions& options) {
         raw.rcu_per_op = rcu / samples;
       }
       raw_p50 = raw.p50_ms;
+      raw_ops = raw.ops_per_s;
       progress(raw);
       report.raw.push_back(std::move(raw));
     }
@@ -527,6 +529,9 @@ BenchReport run_bench(const BenchOptions& options) {
       BenchResult result = measure(name, threads, size, op, counter);
       if (raw_p50 && *raw_p50 > 0) {
         result.ratio_p50_to_raw = result.p50_ms / *raw_p50;
+      }
+      if (raw_ops && *raw_ops > 0) {
+        result.ratio_ops_to_raw = result.ops_per_s / *raw_ops;
       }
       if (metered) {
         // Warm the metered store's caches, then meter kWarmupCalls operations of thread 0 (on
@@ -580,9 +585,11 @@ BenchReport run_bench(const BenchOptions& options) {
     }
     if (wanted(options, "cascade")) {
       for (int t = 0; t < threads; ++t) {
-        limiter.create_entity({.entity_id = id("parent", t)});
-        limiter.create_entity(
-            {.entity_id = id("child", t), .parent_id = id("parent", t), .cascade = true});
+        if (!limiter.get_entity(id("child", t))) {  // made by an earlier thread count
+          limiter.create_entity({.entity_id = id("parent", t)});
+          limiter.create_entity(
+              {.entity_id = id("child", t), .parent_id = id("parent", t), .cascade = true});
+        }
       }
       run("cascade", [&](int t, std::int64_t) {
         return acquire_commit(*active.cached, id("child", t), one_amounts, one_limit);

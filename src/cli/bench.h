@@ -56,6 +56,8 @@ struct BenchResult {
   std::optional<double> wcu_per_op{};
   std::optional<double> rcu_per_op{};
   std::optional<double> ratio_p50_to_raw{};
+  // ops_per_s divided by the raw ceiling's at the same thread count.
+  std::optional<double> ratio_ops_to_raw{};
 };
 
 struct BenchReport {

@@ -36,6 +36,7 @@ std::vector<std::string> row(const BenchResult& r) {
           cell(r.wcu_per_op, "{:.2f}"),
           cell(r.rcu_per_op, "{:.2f}"),
           cell(r.ratio_p50_to_raw, "{:.2f}"),
+          cell(r.ratio_ops_to_raw, "{:.2f}"),
           with_commas(r.rejected)};
 }
 
@@ -74,6 +75,7 @@ void write_result(core::JsonWriter& w, const BenchResult& r) {
   write_optional(w, "wcu_per_op", r.wcu_per_op);
   write_optional(w, "rcu_per_op", r.rcu_per_op);
   write_optional(w, "ratio_p50_to_raw", r.ratio_p50_to_raw);
+  write_optional(w, "ratio_ops_to_raw", r.ratio_ops_to_raw);
   w.end_object();
 }
 
@@ -87,11 +89,12 @@ std::string bench_table(const BenchReport& report) {
   for (const BenchResult& r : report.scenarios) {
     rows.push_back(row(r));
   }
-  std::vector<Align> align(14, Align::kRight);
+  std::vector<Align> align(15, Align::kRight);
   align[0] = Align::kLeft;
   return fmt::format("Store: {}\n", report.store) +
          render_table({"Scenario", "Threads", "Ops", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
-                       "Ops/s", "CPU us/op", "Req/op", "WCU/op", "RCU/op", "p50/raw", "Rejected"},
+                       "Ops/s", "CPU us/op", "Req/op", "WCU/op", "RCU/op", "p50/raw", "ops/raw",
+                       "Rejected"},
                       rows, align);
 }
 
@@ -135,7 +138,8 @@ void add_bench_command(CLI::App& app, CommandContext& context, Action& action) {
       "config cache TTL 0).\n"
       "On DynamoDB the raw row is the ceiling: the warm acquire's UpdateItem, planned and sent "
       "through the same client with no limiter around it; p50/raw divides each scenario's p50 "
-      "by it. Req/op counts HTTP requests at the client. WCU/RCU are what DynamoDB reports "
+      "by it, ops/raw its throughput by the raw throughput at the same thread count. Req/op "
+      "counts HTTP requests at the client. WCU/RCU are what DynamoDB reports "
       "(ReturnConsumedCapacity) for 20 untimed operations per row, sent through a second "
       "connection so that the timed requests are exactly an application's. On SQLite there are "
       "no requests, capacity or raw ceiling ('-', null). A DynamoDB table that does not exist is "

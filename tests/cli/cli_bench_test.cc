@@ -46,7 +46,7 @@ std::optional<double> number(const std::string& object, const std::string& key) 
 constexpr const char* kKeys[] = {"threads",        "ops",           "p50_ms",
                                  "p90_ms",         "p99_ms",        "p999_ms",
                                  "ops_per_s",      "cpu_us_per_op", "requests_per_op",
-                                 "wcu_per_op",     "rcu_per_op",    "ratio_p50_to_raw"};
+                                 "wcu_per_op",     "rcu_per_op",    "ratio_p50_to_raw", "ratio_ops_to_raw"};
 
 TEST(CliBenchTest, SqliteRunWritesEveryScenarioToJson) {
   TempDir dir;
@@ -73,6 +73,16 @@ TEST(CliBenchTest, SqliteRunWritesEveryScenarioToJson) {
   }
   EXPECT_EQ(number(scenario(json, "rejection"), "rejected"), 50);
   EXPECT_EQ(number(scenario(json, "warm"), "rejected"), 0);
+}
+
+TEST(CliBenchTest, EveryThreadCountRunsEveryScenario) {
+  TempDir dir;
+  const RunResult run = run_cli("bench --store sqlite://" + (dir.path() / "t.db").string() +
+                                " --ops 20 --threads 1 --threads 2 --scenario cascade"
+                                " --scenario warm --warmup 0.2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("| cascade  |       2 |"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("| warm     |       2 |"), std::string::npos) << run.output;
 }
 
 TEST(CliBenchTest, BadInputIsAUsageError) {
