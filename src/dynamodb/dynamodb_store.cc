@@ -17,6 +17,7 @@
 #include "dynamodb/keys.h"
 #include "dynamodb/namespaces.h"
 #include "dynamodb/provisioner_item.h"
+#include "dynamodb/sharding.h"
 #include "store/request_checks.h"
 
 namespace zae::dynamodb {
@@ -686,45 +687,25 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
 
 void DynamoDbStore::double_shards(const std::string& entity_id, const std::string& resource,
                                   std::int64_t observed, std::int64_t now_ms) noexcept {
+  const std::string pk = bucket_pk_of(entity_id, resource, 0);
   try {
-    const std::int64_t doubled = observed * 2;
-    const std::optional<BucketItem> state = read_bucket(entity_id, resource, 0);
-    if (!state || state->shard_count != observed || doubled > options_.max_shard_count) {
-      return;  // someone else split it first (row 7's condition), or it is gone
-    }
-    // The existing shards learn the new count first, so their shares shrink before shard 0's
-    // balance is dealt out (at no moment do the shares add up to more than the limit).
-    std::vector<aws::UpdateItemRequest> updates;
-    for (int shard = 1; shard < observed; ++shard) {
-      updates.push_back(shard_count_request(opened_.table_name, opened_.namespace_id, entity_id,
-                                            resource, shard, doubled));
-    }
-    if (!updates.empty()) {
-      (void)client_.try_update_items(updates);  // a shard that is gone or knows more: fine
-    }
-    const std::optional<ShardSplit> split =
-        plan_split(plan_item(entity_id, resource, state, now_ms), doubled);
-    if (!split) {
-      return;
-    }
-    const WriteContext context{.table = opened_.table_name, .ns = opened_.namespace_id};
-    const std::string pk = bucket_pk_of(entity_id, resource, 0);
-    auto outcome = client_.try_update_item(rewrite_request(context, split->shard0));
-    if (!outcome.ok()) {
-      cache_.erase(pk);  // lost the race: the balance stays where it was
-      return;
-    }
-    if (outcome.value().attributes) {
-      cache_.put(pk, decode_bucket(*outcome.value().attributes));
-    }
-    for (const BucketItem& created : split->created) {
-      // Absent: created with its part of shard 0's balance. Present (another writer was
-      // faster): that part is dropped, which only makes the bucket stricter.
-      (void)client_.try_put_item(
-          shard_create_request(opened_.table_name, opened_.namespace_id, created, now_ms));
+    const std::optional<BucketItem> written =
+        split_shards(client_,
+                     ShardSplitTarget{.table = opened_.table_name,
+                                      .ns = opened_.namespace_id,
+                                      .entity_id = entity_id,
+                                      .resource = resource,
+                                      .observed = observed,
+                                      .max_shard_count = options_.max_shard_count},
+                     now_ms);
+    if (written) {
+      cache_.put(pk, *written);
+    } else {
+      cache_.erase(pk);
     }
   } catch (...) {
     // Splitting is an optimisation: the consume that triggered it has already been admitted.
+    cache_.erase(pk);
   }
 }
 
