@@ -369,6 +369,14 @@ Aggregator::Commit Aggregator::apply_range(ShardState& shard,
       used += 1;
     }
   }
+  if (accumulator.size() == 0) {
+    // Nothing to count (other items, our own checkpoint and snapshot writes, refills): no
+    // transaction, or every commit would cause the next one. The stored checkpoint stays where
+    // it is; a restart reads these records again and skips them again.
+    counters_->records_processed += used;
+    counters_->records_skipped += static_cast<std::int64_t>(end - begin) - used;
+    return Commit::kCommitted;
+  }
   std::vector<aws::TransactWriteItem> items;
   const std::int64_t ttl = now_s + std::int64_t{options_.snapshot_ttl_days} * 86'400;
   for (const SnapshotIncrement& increment : accumulator.increments()) {
@@ -492,7 +500,7 @@ void Aggregator::refill(const std::vector<ParsedRecord>& parsed, std::int64_t no
   }
   for (const BucketBatchState& state : batches.states()) {
     on_bucket_batch(state);
-    if (options_.refill == RefillMode::kDisabled || !needs_refill(state, now)) {
+    if (options_.refill == RefillMode::kDisabled || !needs_refill(state, now, options_.refill_trigger)) {
       continue;
     }
     const auto request = refill_request(options_.table_name, state, now);

@@ -45,6 +45,7 @@ struct AggregatorOptions {
   // Snapshot ttl = creation time + this many days (fixed at creation).
   int snapshot_ttl_days = 90;
   RefillMode refill = RefillMode::kEnabled;
+  RefillTrigger refill_trigger = RefillTrigger::kStoredBelowBatch;
   // Pause after a pass that read no records (and between polls of an idle stream).
   std::chrono::milliseconds poll_interval{1000};
   // How often the shard list is described again (new shards after splits).

@@ -46,7 +46,7 @@ dynamodb::BucketItem effective_item(const BucketBatchState& state) {
 }
 
 bool limit_needs_refill(const BucketLimitFields& limit, std::int64_t rf, std::int64_t now_ms,
-                        std::int64_t consumed_milli) {
+                        std::int64_t consumed_milli, RefillTrigger trigger) {
   if (limit.refill_period_ms <= 0 || limit.refill_amount_milli <= 0) {
     return false;
   }
@@ -57,7 +57,10 @@ bool limit_needs_refill(const BucketLimitFields& limit, std::int64_t rf, std::in
   if (refilled.tokens_milli - limit.tokens_milli <= 0) {
     return false;
   }
-  return refilled.tokens_milli < std::max<std::int64_t>(0, consumed_milli);
+  const std::int64_t compared = trigger == RefillTrigger::kProjectedBelowBatch
+                                    ? refilled.tokens_milli
+                                    : limit.tokens_milli;
+  return compared < std::max<std::int64_t>(0, consumed_milli);
 }
 
 }  // namespace
@@ -86,19 +89,19 @@ void BucketBatches::add(const BucketRecord& record) {
   }
 }
 
-bool needs_refill(const BucketBatchState& state, std::int64_t now_ms) {
+bool needs_refill(const BucketBatchState& state, std::int64_t now_ms, RefillTrigger trigger) {
   const dynamodb::BucketItem item = effective_item(state);
   const auto consumed = [&](std::string_view name) {
     auto it = state.consumed_milli.find(name);
     return it == state.consumed_milli.end() ? std::int64_t{0} : it->second;
   };
   for (const BucketLimitFields& limit : item.limits) {
-    if (limit_needs_refill(limit, item.refill_ms, now_ms, consumed(limit.name))) {
+    if (limit_needs_refill(limit, item.refill_ms, now_ms, consumed(limit.name), trigger)) {
       return true;
     }
   }
   return item.wcu && limit_needs_refill(*item.wcu, item.refill_ms, now_ms,
-                                        consumed(dynamodb::kWcuLimit));
+                                        consumed(dynamodb::kWcuLimit), trigger);
 }
 
 std::optional<aws::UpdateItemRequest> refill_request(std::string_view table,

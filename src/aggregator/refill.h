@@ -45,12 +45,25 @@ class BucketBatches {
   std::vector<BucketBatchState> states_;
 };
 
-// AG-10: true when some limit (wcu included) with ra > 0 and rp > 0 would, refilled to `now_ms`
-// with effective parameters, gain tokens yet still hold less than the batch consumed
-// (max(0, Σ tc delta)). Effective parameters: application limits cp / shard_count and
-// ra / shard_count (floor); wcu undivided, because every shard is its own partition with its own
-// write budget (the original divides it too, spec/data-model.md Q5).
-bool needs_refill(const BucketBatchState& state, std::int64_t now_ms);
+// Which balance AG-10 compares with the batch's consumption.
+enum class RefillTrigger {
+  // The stored balance (what a Python client's fast path checks): refill when a batch like this
+  // one would exhaust it. Our default. The original compares the projected (refilled) balance,
+  // but a bucket written only on the fast path keeps an old rf, so its projection is capped at
+  // cp and the refill never fires while consumption stays at or below the refill rate: the
+  // stored balance drains and Python clients fall to their slow path.
+  kStoredBelowBatch,
+  // spec/behavior.md AG-10 exactly: the refilled balance at now.
+  kProjectedBelowBatch,
+};
+
+// AG-10: true when some limit (wcu included) with ra > 0 and rp > 0 would gain tokens from a
+// refill to `now_ms` with effective parameters while the compared balance (see RefillTrigger)
+// is below what the batch consumed (max(0, Σ tc delta)). Effective parameters: application
+// limits cp / shard_count and ra / shard_count (floor); wcu undivided, because every shard is
+// its own partition with its own write budget (the original divides it too, spec/data-model.md
+// Q5).
+bool needs_refill(const BucketBatchState& state, std::int64_t now_ms, RefillTrigger trigger);
 
 // AG-11, never over-crediting: the refilling write of dynamodb::refill_request planned with zero
 // consumption from the last image, with effective parameters, on the state's shard. It sets
