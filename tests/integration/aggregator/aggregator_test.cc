@@ -16,9 +16,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "zae/lease.h"
+#include "zae/limit.h"
+#include "zae/rate_limiter.h"
+
 #include "aggregator/aggregator.h"
 #include "aggregator/checkpoint.h"
 #include "aws/curl_transport.h"
+#include "dynamodb/dynamodb_connection.h"
+#include "dynamodb/dynamodb_store.h"
 #include "dynamodb/items.h"
 #include "dynamodb/keys.h"
 #include "dynamodb/provisioning.h"
@@ -190,9 +196,10 @@ class AggregatorTest : public ::testing::Test {
     return done();
   }
 
-  std::map<std::string, WindowTotals> snapshots(const std::string& entity) {
+  std::map<std::string, WindowTotals> snapshots(const std::string& entity,
+                                                std::string_view ns = kNs) {
     aws::ExpressionValues values;
-    values.set(":pk", S(dynamodb::entity_pk(kNs, entity)));
+    values.set(":pk", S(dynamodb::entity_pk(ns, entity)));
     values.set(":prefix", S("#USAGE#"));
     const aws::QueryResult result = client_->query_all(aws::QueryRequest{
         .table_name = table_,
@@ -334,6 +341,45 @@ TEST_F(AggregatorTest, SnapshotsMatchAKnownWorkloadExactly) {
                                   .shard_id)
                   .has_value());
   EXPECT_TRUE(log_.empty()) << log_.front();
+}
+
+TEST_F(AggregatorTest, RateLimiterWorkloadIsCountedExactly) {
+  auto connection = std::make_shared<dynamodb::DynamoDbConnection>(client_);
+  const dynamodb::OpenedNamespace opened = connection->open(table_, "default");
+  RateLimiter limiter(std::make_shared<dynamodb::DynamoDbStore>(connection, opened));
+  const std::vector<Limit> limits = {Limit::per_minute("rpm", 1'000),
+                                     Limit::per_minute("tpm", 100'000)};
+  std::int64_t tokens = 0;
+  for (int i = 0; i < 15; ++i) {
+    Lease lease = limiter.acquire({.entity_id = "api-key-1",
+                                   .resource = "gpt-4",
+                                   .consume = {{"rpm", 1}, {"tpm", 100 + i}},
+                                   .limits = limits});
+    tokens += 100 + i;
+    if (i == 7) {
+      lease.adjust({{"tpm", 50}});  // the call used more than estimated
+      tokens += 50;
+    }
+    lease.commit();
+  }
+  wait_for_stream("limiter");
+
+  auto aggregator = Aggregator::open(client_, options());
+  const auto rpm = [&] {
+    auto all = snapshots("api-key-1", opened.namespace_id);
+    return all.count("hourly") ? all["hourly"].limits["rpm"] : 0;
+  };
+  ASSERT_TRUE(poll_until(*aggregator, [&] { return rpm() >= 15; }));
+  (void)aggregator->poll_once();
+  const auto totals = snapshots("api-key-1", opened.namespace_id);
+  for (const char* window : {"hourly", "daily"}) {
+    SCOPED_TRACE(window);
+    EXPECT_EQ(totals.at(window).limits,
+              (std::map<std::string, std::int64_t>{{"rpm", 15}, {"tpm", tokens}}));
+    EXPECT_GE(totals.at(window).events, 15);  // one per bucket write: 15 acquires, 1 adjust
+    EXPECT_LE(totals.at(window).events, 16);
+  }
+  EXPECT_EQ(aggregator->metrics().errors, 0);
 }
 
 TEST_F(AggregatorTest, RestartInTheMiddleOfABatchNeitherLosesNorDoubleCounts) {
