@@ -62,9 +62,8 @@ std::string format_metrics(const AggregatorMetrics& m) {
   return fmt::format(
       "records={} skipped={} snapshot_updates={} transactions={} refills={}/{} lag={:.1f}s "
       "errors={} shards={}",
-      m.records_processed, m.records_skipped, m.snapshot_updates, m.transactions,
-      m.refills_written, m.refills_skipped, static_cast<double>(m.lag.count()) / 1000.0, m.errors,
-      m.shards);
+      m.records_processed, m.records_skipped, m.snapshot_updates, m.transactions, m.refills_written,
+      m.refills_skipped, static_cast<double>(m.lag.count()) / 1000.0, m.errors, m.shards);
 }
 
 std::unique_ptr<Aggregator> Aggregator::open(std::shared_ptr<aws::DynamoDbClient> client,
@@ -149,9 +148,7 @@ std::int64_t Aggregator::now_ms() const { return epoch_ms(options_.clock->now())
 
 void Aggregator::log(std::string_view line) const { options_.log(line); }
 
-bool Aggregator::stopping() const {
-  return halted_.load() || (stop_ != nullptr && stop_->load());
-}
+bool Aggregator::stopping() const { return halted_.load() || (stop_ != nullptr && stop_->load()); }
 
 void Aggregator::pause(std::chrono::milliseconds duration) {
   while (duration.count() > 0 && !stopping()) {
@@ -268,7 +265,8 @@ void Aggregator::open_iterator(ShardState& shard) {
     }
     // The checkpoint is older than the stream's retention: what lies between is lost.
     counters_->errors += 1;
-    log(fmt::format("aggregator: shard {}: checkpoint {} is beyond the stream's retention; "
+    log(
+        fmt::format("aggregator: shard {}: checkpoint {} is beyond the stream's retention; "
                     "resuming at the oldest record",
                     shard.id, *shard.checkpoint));
     request.type = aws::ShardIteratorType::kTrimHorizon;
@@ -349,7 +347,8 @@ bool Aggregator::apply_batch(ShardState& shard, const std::vector<aws::StreamRec
     return true;  // everything is committed; the refill is an optimisation
   }
   if (!records.empty() && records.back().approximate_creation_ms) {
-    counters_->lag_ms = std::max<std::int64_t>(0, now_ms() - *records.back().approximate_creation_ms);
+    counters_->lag_ms =
+        std::max<std::int64_t>(0, now_ms() - *records.back().approximate_creation_ms);
   }
   refill(parsed, now_ms());
   return true;
@@ -500,7 +499,8 @@ void Aggregator::refill(const std::vector<ParsedRecord>& parsed, std::int64_t no
   }
   for (const BucketBatchState& state : batches.states()) {
     on_bucket_batch(state);
-    if (options_.refill == RefillMode::kDisabled || !needs_refill(state, now, options_.refill_trigger)) {
+    if (options_.refill == RefillMode::kDisabled ||
+        !needs_refill(state, now, options_.refill_trigger)) {
       continue;
     }
     const auto request = refill_request(options_.table_name, state, now);

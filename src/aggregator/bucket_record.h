@@ -43,12 +43,12 @@ struct BucketRecord {
 
 enum class SkipReason {
   kNone,
-  kRemove,          // REMOVE events are ignored
-  kNoImage,         // no new image (a KEYS_ONLY or NEW_IMAGE-less stream)
-  kPreNamespace,    // AG-2: no '/' in the partition key
-  kNotBucket,       // AG-2: not {ns}/BUCKET#{e}#{r}#{s} with SK #STATE
-  kMissingEntity,   // AG-2: the new image has no (or an empty) entity_id
-  kMalformed,       // the new image does not decode as a bucket
+  kRemove,         // REMOVE events are ignored
+  kNoImage,        // no new image (a KEYS_ONLY or NEW_IMAGE-less stream)
+  kPreNamespace,   // AG-2: no '/' in the partition key
+  kNotBucket,      // AG-2: not {ns}/BUCKET#{e}#{r}#{s} with SK #STATE
+  kMissingEntity,  // AG-2: the new image has no (or an empty) entity_id
+  kMalformed,      // the new image does not decode as a bucket
 };
 std::string_view skip_reason_name(SkipReason reason);
 

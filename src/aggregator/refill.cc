@@ -18,16 +18,14 @@ std::int64_t shard_divisor(const BucketBatchState& state) {
 }
 
 // The limit as one shard owns it (AG-10).
-BucketLimitFields effective(const BucketLimitFields& limit, std::int64_t shard_count,
-                            bool is_wcu) {
+BucketLimitFields effective(const BucketLimitFields& limit, std::int64_t shard_count, bool is_wcu) {
   BucketLimitFields out = limit;
   if (!is_wcu && shard_count > 1) {
     // Clients read and write shard 0 with undivided values (spec/data-model.md Q4), so its
     // balance may exceed cp / n: the cap then stays at that balance (never above cp), so the
     // refill never lowers what a client already holds.
-    out.capacity_milli =
-        std::max(core::floor_div(limit.capacity_milli, shard_count),
-                 std::min(limit.tokens_milli, limit.capacity_milli));
+    out.capacity_milli = std::max(core::floor_div(limit.capacity_milli, shard_count),
+                                  std::min(limit.tokens_milli, limit.capacity_milli));
     out.refill_amount_milli = core::floor_div(limit.refill_amount_milli, shard_count);
   }
   return out;
@@ -57,9 +55,8 @@ bool limit_needs_refill(const BucketLimitFields& limit, std::int64_t rf, std::in
   if (refilled.tokens_milli - limit.tokens_milli <= 0) {
     return false;
   }
-  const std::int64_t compared = trigger == RefillTrigger::kProjectedBelowBatch
-                                    ? refilled.tokens_milli
-                                    : limit.tokens_milli;
+  const std::int64_t compared =
+      trigger == RefillTrigger::kProjectedBelowBatch ? refilled.tokens_milli : limit.tokens_milli;
   return compared < std::max<std::int64_t>(0, consumed_milli);
 }
 
@@ -121,10 +118,7 @@ std::optional<aws::UpdateItemRequest> refill_request(std::string_view table,
   // Nothing is consumed, no parameter changes (the stored cp/ra stay undivided: only the plan
   // sees the effective ones), ttl and hierarchy untouched.
   aws::UpdateItemRequest request = dynamodb::refill_request(
-      dynamodb::WriteContext{.table = table,
-                             .ns = state.namespace_id,
-                             .ttl = {},
-                             .hierarchy = {}},
+      dynamodb::WriteContext{.table = table, .ns = state.namespace_id, .ttl = {}, .hierarchy = {}},
       plan);
   // bucket_plan writes shard 0 (the client's slow path); the aggregator refills every shard.
   request.key =

@@ -64,9 +64,9 @@ std::vector<WindowType> parse_windows(std::string_view text) {
     } else if (name == "monthly") {
       window = WindowType::kMonthly;
     } else {
-      throw ValidationError("snapshot windows", name,
-                            fmt::format("unknown window '{}' (expected hourly, daily or monthly)",
-                                        name));
+      throw ValidationError(
+          "snapshot windows", name,
+          fmt::format("unknown window '{}' (expected hourly, daily or monthly)", name));
     }
     if (std::find(out.begin(), out.end(), window) == out.end()) {
       out.push_back(window);
@@ -96,8 +96,8 @@ std::string window_start(WindowType window, std::int64_t epoch_ms) {
 
 bool is_bookkeeping_attribute(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kNames = {
-      "PK",     "SK",           "entity_id", "resource", "window", "window_start",
-      "GSI2PK", "GSI2SK",       "GSI4PK",    "GSI4SK",   "ttl",    "total_events"};
+      "PK",     "SK",     "entity_id", "resource", "window", "window_start",
+      "GSI2PK", "GSI2SK", "GSI4PK",    "GSI4SK",   "ttl",    "total_events"};
   return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
 }
 
@@ -172,10 +172,12 @@ aws::TransactUpdate snapshot_update(std::string_view table, const SnapshotIncrem
   values.set(":resource", AttributeValue::of_string(k.resource));
   values.set(":window", AttributeValue::of_string(window));
   values.set(":window_start", AttributeValue::of_string(k.window_start));
-  values.set(":gsi2pk", AttributeValue::of_string(dynamodb::resource_pk(k.namespace_id, k.resource)));
+  values.set(":gsi2pk",
+             AttributeValue::of_string(dynamodb::resource_pk(k.namespace_id, k.resource)));
   values.set(":gsi2sk", AttributeValue::of_string(dynamodb::usage_gsi2sk(window_key, k.entity_id)));
   values.set(":gsi4pk", AttributeValue::of_string(k.namespace_id));
-  values.set(":gsi4sk", AttributeValue::of_string(dynamodb::entity_pk(k.namespace_id, k.entity_id)));
+  values.set(":gsi4sk",
+             AttributeValue::of_string(dynamodb::entity_pk(k.namespace_id, k.entity_id)));
   values.set(":ttl", AttributeValue::of_int64(ttl_epoch_s));
   values.set(":one", AttributeValue::of_int64(increment.events));
   std::string add;
@@ -189,8 +191,8 @@ aws::TransactUpdate snapshot_update(std::string_view table, const SnapshotIncrem
   add += "#total_events :one";
   return aws::TransactUpdate{
       .table_name = std::string(table),
-      .key = dynamodb::usage_key(k.namespace_id, k.entity_id, k.resource, window_key)
-                 .to_attributes(),
+      .key =
+          dynamodb::usage_key(k.namespace_id, k.entity_id, k.resource, window_key).to_attributes(),
       .update_expression =
           "SET entity_id = :entity_id, #resource = if_not_exists(#resource, :resource), "
           "#window = if_not_exists(#window, :window), "

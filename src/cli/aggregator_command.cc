@@ -75,17 +75,16 @@ int run_aggregator(const CommandContext& ctx, const AggregatorFlags& flags) {
       .table_name = table.table_name,
       .windows = aggregator::parse_windows(flags.windows),
       .snapshot_ttl_days = flags.ttl_days,
-      .refill = flags.no_refill ? aggregator::RefillMode::kDisabled
-                                : aggregator::RefillMode::kEnabled,
+      .refill =
+          flags.no_refill ? aggregator::RefillMode::kDisabled : aggregator::RefillMode::kEnabled,
       .poll_interval = seconds_flag(flags.poll_interval_s, "--poll-interval"),
       .records_per_batch = flags.batch_size,
   };
   const auto metrics_every = seconds_flag(flags.metrics_interval_s, "--metrics-interval");
-  std::shared_ptr<dynamodb::DynamoDbConnection> connection =
-      dynamodb::DynamoDbConnection::create(
-          table, aws::process_environment(),
-          {.auto_provision = dynamodb::AutoProvision::kDisabled,
-           .provision = {.updated_by = fmt::format("cpp:{}", kClientVersion)}});
+  std::shared_ptr<dynamodb::DynamoDbConnection> connection = dynamodb::DynamoDbConnection::create(
+      table, aws::process_environment(),
+      {.auto_provision = dynamodb::AutoProvision::kDisabled,
+       .provision = {.updated_by = fmt::format("cpp:{}", kClientVersion)}});
   // The client lives as long as the connection that owns it.
   std::shared_ptr<aws::DynamoDbClient> client(connection, &connection->client());
   auto aggregator = aggregator::Aggregator::open(client, std::move(options));

@@ -16,7 +16,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(CliAggregatorTest, BadInputIsAUsageError) {
-  RunResult r = run_cli("aggregator run --name t --endpoint-url http://127.0.0.1:9 --windows weekly");
+  RunResult r =
+      run_cli("aggregator run --name t --endpoint-url http://127.0.0.1:9 --windows weekly");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("unknown window 'weekly'"));
   r = run_cli("aggregator run --store sqlite::memory:");
@@ -49,13 +50,10 @@ TEST_F(CliAggregatorDynamoDbTest, MissingTableExitsWithTableNotFound) {
 
 TEST_F(CliAggregatorDynamoDbTest, SigtermStopsItCleanlyWithExitZero) {
   ASSERT_EQ(run_cli("deploy " + store()).exit_code, 0);
-  ASSERT_EQ(run_cli("acquire user-1 gpt-4 -l rpm:100/min --consume rpm=1 " + store())
-                .exit_code,
-            0);
+  ASSERT_EQ(run_cli("acquire user-1 gpt-4 -l rpm:100/min --consume rpm=1 " + store()).exit_code, 0);
   // The binary in the background, SIGTERM after 3 s; the shell prints its exit status.
-  const RunResult r = run_cli(
-      "aggregator run --poll-interval 0.2 --metrics-interval 1 " + store() +
-      " & pid=$!; sleep 3; kill -TERM $pid; wait $pid; echo \"exit=$?\"");
+  const RunResult r = run_cli("aggregator run --poll-interval 0.2 --metrics-interval 1 " + store() +
+                              " & pid=$!; sleep 3; kill -TERM $pid; wait $pid; echo \"exit=$?\"");
   EXPECT_THAT(r.output, HasSubstr("Aggregating the stream of table '" + table_ + "'"));
   EXPECT_THAT(r.output, HasSubstr("records="));
   EXPECT_THAT(r.output, HasSubstr("Stopped: records="));

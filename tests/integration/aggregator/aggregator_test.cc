@@ -2,6 +2,8 @@
 // The aggregator against DynamoDB Local (ZAE_TEST_DYNAMODB_ENDPOINT; skipped when unset). Bucket
 // items are written raw, exactly as spec/data-model.md §6.10/§7.1 say the clients write them, so
 // every expected snapshot figure is known. Each test has its own table (and so its own stream).
+#include "aggregator/aggregator.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -20,7 +22,6 @@
 #include "zae/limit.h"
 #include "zae/rate_limiter.h"
 
-#include "aggregator/aggregator.h"
 #include "aggregator/checkpoint.h"
 #include "aws/curl_transport.h"
 #include "dynamodb/dynamodb_connection.h"
@@ -154,14 +155,14 @@ class AggregatorTest : public ::testing::Test {
   // Writes a marker item and waits (bounded) until the stream shows it, so every earlier write
   // is readable from the stream too.
   void wait_for_stream(const std::string& marker) {
-    (void)client_->put_item({.table_name = table_,
-                             .item = {{"PK", S("marker/" + marker)}, {"SK", S("#X")}}});
+    (void)client_->put_item(
+        {.table_name = table_, .item = {{"PK", S("marker/" + marker)}, {"SK", S("#X")}}});
     const std::string arn = client_->describe_table(table_).latest_stream_arn;
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < deadline) {
       for (const aws::Shard& shard : client_->describe_stream({.stream_arn = arn}).shards) {
-        std::optional<std::string> it = client_->get_shard_iterator(
-            {.stream_arn = arn, .shard_id = shard.shard_id});
+        std::optional<std::string> it =
+            client_->get_shard_iterator({.stream_arn = arn, .shard_id = shard.shard_id});
         for (int page = 0; it && page < 20; ++page) {
           aws::GetRecordsResult r = client_->get_records({.shard_iterator = *it});
           for (const aws::StreamRecord& record : r.records) {
@@ -201,11 +202,11 @@ class AggregatorTest : public ::testing::Test {
     aws::ExpressionValues values;
     values.set(":pk", S(dynamodb::entity_pk(ns, entity)));
     values.set(":prefix", S("#USAGE#"));
-    const aws::QueryResult result = client_->query_all(aws::QueryRequest{
-        .table_name = table_,
-        .key_condition_expression = "PK = :pk AND begins_with(SK, :prefix)",
-        .expression_attribute_values = std::move(values),
-        .consistency = aws::ReadConsistency::kStrong});
+    const aws::QueryResult result = client_->query_all(
+        aws::QueryRequest{.table_name = table_,
+                          .key_condition_expression = "PK = :pk AND begins_with(SK, :prefix)",
+                          .expression_attribute_values = std::move(values),
+                          .consistency = aws::ReadConsistency::kStrong});
     std::map<std::string, WindowTotals> out;
     for (const AttributeMap& item : result.items) {
       WindowTotals& totals = out[item.at("window").as_string()];
@@ -214,8 +215,8 @@ class AggregatorTest : public ::testing::Test {
       totals.sort_keys.push_back(item.at("SK").as_string());
       for (const auto& [name, value] : item) {
         static const std::vector<std::string> kBookkeeping = {
-            "PK", "SK", "entity_id", "resource", "window", "window_start", "total_events",
-            "GSI2PK", "GSI2SK", "GSI4PK", "GSI4SK", "ttl"};
+            "PK",           "SK",     "entity_id", "resource", "window", "window_start",
+            "total_events", "GSI2PK", "GSI2SK",    "GSI4PK",   "GSI4SK", "ttl"};
         if (std::find(kBookkeeping.begin(), kBookkeeping.end(), name) == kBookkeeping.end()) {
           totals.limits[name] += value.as_int64();
         }
@@ -262,18 +263,19 @@ class AggregatorTest : public ::testing::Test {
       auto outcome = consume(entity, 1'000, 0);
       if (outcome.ok()) {
         ++run.admitted;
-        run.highest_after_take = std::max(
-            run.highest_after_take, outcome.value().attributes->at("b_rpm_tk").as_int64());
+        run.highest_after_take =
+            std::max(run.highest_after_take, outcome.value().attributes->at("b_rpm_tk").as_int64());
       }
       std::this_thread::sleep_for(100ms);
     }
     stop = true;
     runner.join();
-    run.item = *client_->get_item({.table_name = table_,
-                                   .key = dynamodb::bucket_key(kNs, entity, "gpt-4", 0)
-                                              .to_attributes(),
-                                   .consistency = aws::ReadConsistency::kStrong})
-                    .item;
+    run.item =
+        *client_
+             ->get_item({.table_name = table_,
+                         .key = dynamodb::bucket_key(kNs, entity, "gpt-4", 0).to_attributes(),
+                         .consistency = aws::ReadConsistency::kStrong})
+             .item;
     run.metrics = aggregator->metrics();
     return run;
   }
@@ -293,10 +295,10 @@ TEST_F(AggregatorTest, SnapshotsMatchAKnownWorkloadExactly) {
   put_bucket("e2", 0, 0);                      // consumed nothing: no snapshot
   (void)client_->delete_item(
       {.table_name = table_, .key = dynamodb::bucket_key(kNs, "e2", "gpt-4", 0).to_attributes()});
-  (void)client_->put_item({.table_name = table_,
-                           .item = {{"PK", S(dynamodb::entity_pk(kNs, "e1"))},
-                                    {"SK", S("#META")},
-                                    {"entity_id", S("e1")}}});
+  (void)client_->put_item(
+      {.table_name = table_,
+       .item = {
+           {"PK", S(dynamodb::entity_pk(kNs, "e1"))}, {"SK", S("#META")}, {"entity_id", S("e1")}}});
   wait_for_stream("workload");
   const std::int64_t end_ms = wall_ms();
 
@@ -322,18 +324,16 @@ TEST_F(AggregatorTest, SnapshotsMatchAKnownWorkloadExactly) {
   for (const std::string& s : totals.at("hourly").starts) {
     EXPECT_TRUE(s == hour(start_ms) || s == hour(end_ms)) << s;
   }
-  EXPECT_THAT(totals.at("daily").sort_keys,
-              ::testing::Each(::testing::EndsWith("#daily")));
-  EXPECT_THAT(totals.at("monthly").sort_keys,
-              ::testing::Each(::testing::EndsWith("#monthly")));
+  EXPECT_THAT(totals.at("daily").sort_keys, ::testing::Each(::testing::EndsWith("#daily")));
+  EXPECT_THAT(totals.at("monthly").sort_keys, ::testing::Each(::testing::EndsWith("#monthly")));
   EXPECT_THAT(totals.at("hourly").sort_keys,
               ::testing::Each(::testing::StartsWith("#USAGE#gpt-4#")));
   EXPECT_TRUE(snapshots("e2").empty());
 
   const AggregatorMetrics m = aggregator->metrics();
-  EXPECT_GE(m.records_skipped, 3);  // REMOVE, META, the marker (and provisioning's items)
+  EXPECT_GE(m.records_skipped, 3);     // REMOVE, META, the marker (and provisioning's items)
   EXPECT_EQ(m.records_processed, 13);  // e1: 1 INSERT + 11 MODIFY; e2: 1 INSERT
-  EXPECT_EQ(m.snapshot_updates, 3);  // one transaction: the increments were summed
+  EXPECT_EQ(m.snapshot_updates, 3);    // one transaction: the increments were summed
   EXPECT_EQ(m.errors, 0);
   EXPECT_TRUE(read_checkpoint(*client_, table_,
                               client_->describe_stream({.stream_arn = aggregator->stream_arn()})

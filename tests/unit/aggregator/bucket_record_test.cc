@@ -55,8 +55,8 @@ aws::StreamRecord record(std::string event, std::optional<AttributeMap> new_imag
 }
 
 TEST(BucketRecordTest, ModifyGivesNewMinusOldPerLimitAndWcuApart) {
-  const ParsedRecord parsed =
-      parse_bucket_record(record("MODIFY", bucket(3'000, 1'500, 2'000), bucket(2'000, 1'000, 1'000)), 0);
+  const ParsedRecord parsed = parse_bucket_record(
+      record("MODIFY", bucket(3'000, 1'500, 2'000), bucket(2'000, 1'000, 1'000)), 0);
   ASSERT_TRUE(parsed.record);
   const BucketRecord& r = *parsed.record;
   EXPECT_EQ(r.namespace_id, "ns1");
@@ -72,7 +72,8 @@ TEST(BucketRecordTest, ModifyGivesNewMinusOldPerLimitAndWcuApart) {
 }
 
 TEST(BucketRecordTest, InsertCountsTheCreatingConsumption) {
-  const ParsedRecord parsed = parse_bucket_record(record("INSERT", bucket(1'000, 0), std::nullopt), 0);
+  const ParsedRecord parsed =
+      parse_bucket_record(record("INSERT", bucket(1'000, 0), std::nullopt), 0);
   ASSERT_TRUE(parsed.record);
   ASSERT_EQ(parsed.record->deltas.size(), 1u);  // tpm consumed nothing: no delta
   EXPECT_EQ(parsed.record->deltas[0], (LimitDelta{"rpm", 1'000}));

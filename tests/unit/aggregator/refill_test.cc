@@ -63,8 +63,8 @@ std::string value_alias(const aws::UpdateItemRequest& r, std::int64_t value) {
 }
 
 TEST(RefillDecisionTest, NoRefillWhileTheStoredBalanceCoversABatch) {
-  EXPECT_FALSE(needs_refill(state(8'000, kNow - 500, 2'000), kNow,
-                            RefillTrigger::kStoredBelowBatch));
+  EXPECT_FALSE(
+      needs_refill(state(8'000, kNow - 500, 2'000), kNow, RefillTrigger::kStoredBelowBatch));
 }
 
 TEST(RefillDecisionTest, RefillWhenTheStoredBalanceIsBelowABatch) {
@@ -76,8 +76,8 @@ TEST(RefillDecisionTest, RefillWhenTheStoredBalanceIsBelowABatch) {
 
 TEST(RefillDecisionTest, OriginalTriggerFiresWhenEvenTheRefillFallsShort) {
   // 100 ms since rf: +1 token; 5 consumed in the batch, 1 stored.
-  EXPECT_TRUE(needs_refill(state(1'000, kNow - 100, 5'000), kNow,
-                           RefillTrigger::kProjectedBelowBatch));
+  EXPECT_TRUE(
+      needs_refill(state(1'000, kNow - 100, 5'000), kNow, RefillTrigger::kProjectedBelowBatch));
 }
 
 TEST(RefillDecisionTest, NothingToGainNoRefill) {
@@ -95,8 +95,10 @@ TEST(RefillRequestTest, CreditsUncappedLimitsByAddUnderTheRfLockOnTheShard) {
   const std::string rf = alias_of(*request, "rf");
   const std::string tk = alias_of(*request, "b_rpm_tk");
   const std::string wcu = alias_of(*request, "b_wcu_tk");
-  EXPECT_THAT(request->update_expression, ::testing::HasSubstr(rf + " = " + value_alias(*request, kNow)));
-  EXPECT_THAT(request->update_expression, ::testing::HasSubstr(tk + " " + value_alias(*request, 2'000)));
+  EXPECT_THAT(request->update_expression,
+              ::testing::HasSubstr(rf + " = " + value_alias(*request, kNow)));
+  EXPECT_THAT(request->update_expression,
+              ::testing::HasSubstr(tk + " " + value_alias(*request, 2'000)));
   EXPECT_THAT(request->condition_expression,
               ::testing::HasSubstr(rf + " = " + value_alias(*request, kNow - 200)));
   // Never above capacity: the ADD only applies while tk <= cp - add.
@@ -112,13 +114,13 @@ TEST(RefillRequestTest, CreditsUncappedLimitsByAddUnderTheRfLockOnTheShard) {
 
 TEST(RefillRequestTest, ShardedBucketRefillsWithEffectiveParametersButWholeWcu) {
   // 2 shards: rpm cp 5 tokens, 5 per second per shard; 100 ms: +0.5 token. wcu +100 000.
-  const auto request =
-      refill_request("tbl", state(1'000, kNow - 100, 3'000, 2, 1, 800'000), kNow);
+  const auto request = refill_request("tbl", state(1'000, kNow - 100, 3'000, 2, 1, 800'000), kNow);
   ASSERT_TRUE(request);
   EXPECT_EQ(request->key.at("PK").as_string(), "ns1/BUCKET#e1#gpt-4#1");
   const std::string tk = alias_of(*request, "b_rpm_tk");
   const std::string wcu = alias_of(*request, "b_wcu_tk");
-  EXPECT_THAT(request->update_expression, ::testing::HasSubstr(tk + " " + value_alias(*request, 500)));
+  EXPECT_THAT(request->update_expression,
+              ::testing::HasSubstr(tk + " " + value_alias(*request, 500)));
   EXPECT_THAT(request->condition_expression,
               ::testing::HasSubstr(tk + " <= " + value_alias(*request, 4'500)));
   EXPECT_THAT(request->update_expression,
@@ -132,7 +134,8 @@ TEST(RefillRequestTest, ShardZeroAboveTheShareIsNotLowered) {
   const auto request = refill_request("tbl", state(8'000, kNow - 1'000, 3'000, 2, 0), kNow);
   ASSERT_TRUE(request);
   const std::string tk = alias_of(*request, "b_rpm_tk");
-  EXPECT_THAT(request->update_expression, ::testing::HasSubstr(tk + " = " + value_alias(*request, 8'000)));
+  EXPECT_THAT(request->update_expression,
+              ::testing::HasSubstr(tk + " = " + value_alias(*request, 8'000)));
 }
 
 TEST(RefillRequestTest, NothingToCreditNoWrite) {

@@ -75,8 +75,9 @@ class FakeStreamService final : public aws::HttpTransport {
     calls.push_back(op);
     const std::string& body = request.body;
     if (op == "DescribeTable") {
-      return ok(R"({"Table":{"TableName":"t","TableStatus":"ACTIVE","LatestStreamArn":"arn:s",)"
-                R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}})");
+      return ok(
+          R"({"Table":{"TableName":"t","TableStatus":"ACTIVE","LatestStreamArn":"arn:s",)"
+          R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}})");
     }
     if (op == "DescribeStream") {
       // One shard per page, to exercise LastEvaluatedShardId.
@@ -92,19 +93,19 @@ class FakeStreamService final : public aws::HttpTransport {
       std::string last;
       if (i < shards_.size()) {
         const FakeShard& s = shards_[i];
-        shard = fmt::format(R"({{"ShardId":"{}",{}"SequenceNumberRange":{{"StartingSequenceNumber":"{}"{}}}}})",
-                            s.id, s.parent.empty() ? "" : R"("ParentShardId":")" + s.parent + "\",",
-                            s.sequence_numbers.front(),
-                            s.closed ? R"(,"EndingSequenceNumber":")" + s.sequence_numbers.back() + "\""
-                                     : "");
+        shard = fmt::format(
+            R"({{"ShardId":"{}",{}"SequenceNumberRange":{{"StartingSequenceNumber":"{}"{}}}}})",
+            s.id, s.parent.empty() ? "" : R"("ParentShardId":")" + s.parent + "\",",
+            s.sequence_numbers.front(),
+            s.closed ? R"(,"EndingSequenceNumber":")" + s.sequence_numbers.back() + "\"" : "");
         if (i + 1 < shards_.size()) {
           last = R"(,"LastEvaluatedShardId":")" + s.id + "\"";
         }
       }
-      return ok(fmt::format(
-          R"({{"StreamDescription":{{"StreamArn":"arn:s","StreamStatus":"ENABLED",)"
-          R"("StreamViewType":"NEW_AND_OLD_IMAGES","Shards":[{}]{}}}}})",
-          shard, last));
+      return ok(
+          fmt::format(R"({{"StreamDescription":{{"StreamArn":"arn:s","StreamStatus":"ENABLED",)"
+                      R"("StreamViewType":"NEW_AND_OLD_IMAGES","Shards":[{}]{}}}}})",
+                      shard, last));
     }
     if (op == "GetShardIterator") {
       const std::string shard = after(body, R"("ShardId":")");
@@ -136,11 +137,13 @@ class FakeStreamService final : public aws::HttpTransport {
       std::string records;
       std::size_t end = std::min(pos + 2, s.sequence_numbers.size());  // 2 records per batch
       for (std::size_t i = pos; i < end; ++i) {
-        records += (records.empty() ? "" : ",") + record_json(s.sequence_numbers[i], static_cast<int>(i) + 1);
+        records += (records.empty() ? "" : ",") +
+                   record_json(s.sequence_numbers[i], static_cast<int>(i) + 1);
       }
       const bool finished = s.closed && end == s.sequence_numbers.size();
-      return ok(fmt::format(R"({{"Records":[{}]{}}})", records,
-                            finished ? "" : fmt::format(R"(,"NextShardIterator":"{}|{}")", shard, end)));
+      return ok(
+          fmt::format(R"({{"Records":[{}]{}}})", records,
+                      finished ? "" : fmt::format(R"(,"NextShardIterator":"{}|{}")", shard, end)));
     }
     if (op == "GetItem") {
       const std::string shard = after(body, R"("#SHARD#)");
@@ -159,8 +162,9 @@ class FakeStreamService final : public aws::HttpTransport {
       if (!matches) {
         return HttpResponse{
             .status = 400,
-            .body = R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
-                    R"("message":"cancelled","CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed"}]})"};
+            .body =
+                R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
+                R"("message":"cancelled","CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed"}]})"};
       }
       checkpoints[shard] = seq;
       committed.push_back(shard + ":" + seq);
@@ -214,11 +218,11 @@ struct Harness {
 
   std::unique_ptr<Aggregator> open() {
     return Aggregator::open(client, AggregatorOptions{.table_name = "t",
-                                                     .windows = {WindowType::kHourly},
-                                                     .refill = RefillMode::kDisabled,
-                                                     .clock = &clock,
-                                                     .sleep = [](std::chrono::milliseconds) {},
-                                                     .log = [](std::string_view) {}});
+                                                      .windows = {WindowType::kHourly},
+                                                      .refill = RefillMode::kDisabled,
+                                                      .clock = &clock,
+                                                      .sleep = [](std::chrono::milliseconds) {},
+                                                      .log = [](std::string_view) {}});
   }
   // Polls until nothing is read (bounded).
   static void drain(Aggregator& a) {
@@ -236,19 +240,22 @@ struct Harness {
 
 // The child is listed first, so order comes from the parent link, not from the listing.
 std::vector<FakeShard> split_stream() {
-  return {FakeShard{.id = "s2", .parent = "s1", .sequence_numbers = {"200", "201"}, .closed = false},
-          FakeShard{.id = "s1", .parent = "", .sequence_numbers = {"100", "101", "102"}, .closed = true}};
+  return {
+      FakeShard{.id = "s2", .parent = "s1", .sequence_numbers = {"200", "201"}, .closed = false},
+      FakeShard{
+          .id = "s1", .parent = "", .sequence_numbers = {"100", "101", "102"}, .closed = true}};
 }
 
 TEST(ShardWalkTest, ParentIsReadToItsEndBeforeItsChild) {
   Harness h(split_stream());
   auto a = h.open();
   Harness::drain(*a);
-  EXPECT_EQ(h.service->committed,
-            (std::vector<std::string>{"s1:101", "s1:102", "s2:201"}));
+  EXPECT_EQ(h.service->committed, (std::vector<std::string>{"s1:101", "s1:102", "s2:201"}));
   ASSERT_FALSE(h.service->read_order.empty());
-  const auto first_child = std::find(h.service->read_order.begin(), h.service->read_order.end(), "s2");
-  EXPECT_TRUE(std::find(first_child, h.service->read_order.end(), "s1") == h.service->read_order.end())
+  const auto first_child =
+      std::find(h.service->read_order.begin(), h.service->read_order.end(), "s2");
+  EXPECT_TRUE(std::find(first_child, h.service->read_order.end(), "s1") ==
+              h.service->read_order.end())
       << "the closed parent was read after its child had started";
   EXPECT_EQ(a->metrics().records_processed, 5);
   EXPECT_EQ(a->metrics().transactions, 3);
@@ -271,8 +278,7 @@ TEST(ShardWalkTest, ExpiredIteratorIsReopenedFromTheCheckpoint) {
   h.service->expire_next_get_records_after = 2;  // the second GetRecords fails
   auto a = h.open();
   Harness::drain(*a);
-  EXPECT_EQ(h.service->committed,
-            (std::vector<std::string>{"s1:101", "s1:102", "s2:201"}));
+  EXPECT_EQ(h.service->committed, (std::vector<std::string>{"s1:101", "s1:102", "s2:201"}));
   EXPECT_NE(std::find(h.service->iterator_requests.begin(), h.service->iterator_requests.end(),
                       "s1:AFTER_SEQUENCE_NUMBER:101"),
             h.service->iterator_requests.end());
@@ -283,7 +289,7 @@ TEST(ShardWalkTest, ExpiredIteratorIsReopenedFromTheCheckpoint) {
 TEST(ShardWalkTest, ACheckpointMovedByAnotherAggregatorIsNotAppliedAgain) {
   Harness h(split_stream());
   auto a = h.open();
-  EXPECT_EQ(a->poll_once(), 2u);  // s1:100-101 applied
+  EXPECT_EQ(a->poll_once(), 2u);         // s1:100-101 applied
   h.service->checkpoints["s1"] = "102";  // meanwhile another aggregator applied 102
   Harness::drain(*a);
   EXPECT_EQ(h.service->committed, (std::vector<std::string>{"s1:101", "s2:201"}));

@@ -157,8 +157,8 @@ TEST(ChunkTest, ChunksHoldAtMostTheItemBudget) {
 }
 
 TEST(ChunkTest, RepeatedItemsCountOnce) {
-  std::vector<std::vector<SnapshotKey>> keys(500, snapshot_keys(rec("e1", {{"rpm", 1'000}}),
-                                                                {WindowType::kHourly}));
+  std::vector<std::vector<SnapshotKey>> keys(
+      500, snapshot_keys(rec("e1", {{"rpm", 1'000}}), {WindowType::kHourly}));
   keys.push_back({});  // a skipped record rides along
   EXPECT_EQ(chunk_ends(keys, 99), (std::vector<std::size_t>{501}));
   EXPECT_TRUE(chunk_ends({}, 99).empty());
