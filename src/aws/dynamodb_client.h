@@ -460,6 +460,9 @@ struct StreamRecord {
   // "INSERT", "MODIFY" or "REMOVE".
   std::string event_name = {};
   std::string sequence_number = {};
+  // ApproximateCreationDateTime (the wire carries epoch seconds, possibly fractional), in epoch
+  // milliseconds; absent when the record has none.
+  std::optional<std::int64_t> approximate_creation_ms = {};
   std::int64_t size_bytes = 0;
   std::string stream_view_type = {};
   AttributeMap keys = {};

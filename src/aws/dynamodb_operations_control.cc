@@ -2,6 +2,8 @@
 // Control-plane and Streams operations of DynamoDbClient. They are rare and not on the hot path;
 // every one is treated as idempotent (a replayed CreateTable answers ResourceInUseException,
 // which the caller sees; a replayed UpdateTable or TagResource sets the same state).
+#include <cmath>
+
 #include "aws/dynamodb_client.h"
 #include "aws/dynamodb_wire.h"
 
@@ -659,6 +661,9 @@ GetRecordsResult DynamoDbClient::get_records(const GetRecordsRequest& q) {
                 record.old_image = read_item(r);
               } else if (*field == "SequenceNumber") {
                 record.sequence_number = r.read_string();
+              } else if (*field == "ApproximateCreationDateTime") {
+                record.approximate_creation_ms =
+                    static_cast<std::int64_t>(std::llround(wire::read_double(r) * 1000.0));
               } else if (*field == "SizeBytes") {
                 record.size_bytes = wire::read_int64(r);
               } else if (*field == "StreamViewType") {

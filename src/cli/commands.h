@@ -99,6 +99,9 @@ void add_limits_commands(CLI::App& app, CommandContext& context, Action& action)
 // Registers the `local` group (spec/cli.md §11, adapted to DynamoDB Local).
 void add_local_commands(CLI::App& app, CommandContext& context, Action& action);
 
+// Registers `aggregator run` (the usage aggregator on a DynamoDB table's stream).
+void add_aggregator_command(CLI::App& app, CommandContext& context, Action& action);
+
 // The user ended a confirmation prompt with EOF (spec/cli.md §1.6): "Aborted!", exit 1.
 class Aborted : public std::runtime_error {
  public:

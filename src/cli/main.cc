@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   add_limits_commands(app, context, action);
   add_local_commands(app, context, action);
   add_bench_command(app, context, action);
+  add_aggregator_command(app, context, action);
 
   DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(

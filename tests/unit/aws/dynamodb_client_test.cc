@@ -387,6 +387,7 @@ TEST(DynamoDbClientTest, ParsesStreamRecords) {
   EXPECT_EQ(result.records[0].new_image->at("n").as_int64(), 2);
   EXPECT_EQ(result.records[0].old_image->at("n").as_int64(), 1);
   EXPECT_EQ(result.records[0].size_bytes, 20);
+  EXPECT_EQ(result.records[0].approximate_creation_ms, 1'700'000'000'000);
   EXPECT_EQ(result.next_shard_iterator, "it2");
 }
 
