@@ -104,9 +104,10 @@ bool needs_refill(const BucketBatchState& state, std::int64_t now_ms, RefillTrig
 std::optional<aws::UpdateItemRequest> refill_request(std::string_view table,
                                                      const BucketBatchState& state,
                                                      std::int64_t now_ms) {
-  const dynamodb::BucketItem item = effective_item(state);
+  // The planner applies the shard's share of every limit itself (bucket_plan.h) and guards the
+  // write by the shard count it read, so a refill planned before a split never applies.
   const dynamodb::ItemPlan plan =
-      dynamodb::plan_item(state.entity_id, state.resource, item, now_ms);
+      dynamodb::plan_item(state.entity_id, state.resource, state.last, now_ms);
   if (!plan.exists) {
     return std::nullopt;  // expired (spec/data-model.md §9): never revive it
   }
@@ -120,10 +121,6 @@ std::optional<aws::UpdateItemRequest> refill_request(std::string_view table,
   aws::UpdateItemRequest request = dynamodb::refill_request(
       dynamodb::WriteContext{.table = table, .ns = state.namespace_id, .ttl = {}, .hierarchy = {}},
       plan);
-  // bucket_plan writes shard 0 (the client's slow path); the aggregator refills every shard.
-  request.key =
-      dynamodb::bucket_key(state.namespace_id, state.entity_id, state.resource, state.shard)
-          .to_attributes();
   request.return_values = aws::ReturnValues::kNone;
   request.return_values_on_condition_check_failure =
       aws::ReturnValuesOnConditionCheckFailure::kNone;

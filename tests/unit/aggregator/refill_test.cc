@@ -129,13 +129,18 @@ TEST(RefillRequestTest, ShardedBucketRefillsWithEffectiveParametersButWholeWcu) 
   EXPECT_THAT(request->update_expression, ::testing::Not(::testing::HasSubstr("_cp")));
 }
 
-TEST(RefillRequestTest, ShardZeroAboveTheShareIsNotLowered) {
-  // Shard 0 of 2 holds 8 tokens (clients write it undivided): the cap stays at 8, no loss.
+TEST(RefillRequestTest, AShardAboveItsShareIsClampedToIt) {
+  // Shard 0 of 2 holds 8 tokens (a Python client writes it undivided): the refill caps it at
+  // its share of 5, as the C++ store's own writes do, so the shards never add up to more.
   const auto request = refill_request("tbl", state(8'000, kNow - 1'000, 3'000, 2, 0), kNow);
   ASSERT_TRUE(request);
   const std::string tk = alias_of(*request, "b_rpm_tk");
   EXPECT_THAT(request->update_expression,
-              ::testing::HasSubstr(tk + " = " + value_alias(*request, 8'000)));
+              ::testing::HasSubstr(tk + " = " + value_alias(*request, 5'000)));
+  // Planned for two shards: a split meanwhile makes the write fail.
+  EXPECT_THAT(request->condition_expression,
+              ::testing::HasSubstr(alias_of(*request, "shard_count") + " = " +
+                                   value_alias(*request, 2)));
 }
 
 TEST(RefillRequestTest, NothingToCreditNoWrite) {
