@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <system_error>
 
@@ -31,6 +32,8 @@ struct Scenario {
   bool dynamodb = false;
   Cascade cascade = Cascade::kOff;
 };
+
+void PrintTo(const Scenario& scenario, std::ostream* out) { *out << scenario.name; }
 
 std::string dynamodb_uri(const std::string& table) {
   const char* endpoint = std::getenv("ZAE_TEST_DYNAMODB_ENDPOINT");
@@ -60,9 +63,10 @@ TEST_P(MultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
     // Generous busy timeout: 16 writers queue on one lock, and a timeout would be an error.
     options.store_uri = "sqlite://" + directory + "/shared.db?busy_timeout_ms=30000";
     options.threads = 4;
-    options.acquires_per_thread = 400;
-    // Refill far below the offered load: the bucket stays drained and contested.
-    options.limits = {Limit::custom("rpm", 50, 50, 1), Limit::custom("tpm", 5000, 2500, 1)};
+    options.acquires_per_thread = 1500;
+    // Refill well below the offered load (~10-20k acquires/s): the bucket stays drained and
+    // contested, yet admits often enough to exercise every write path.
+    options.limits = {Limit::custom("rpm", 200, 2000, 1), Limit::custom("tpm", 10'000, 70'000, 1)};
     options.max_consume = {2, 100};
   } else {
     std::string table = "zae-multiprocess-" + scenario.name;
