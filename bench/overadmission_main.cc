@@ -5,8 +5,8 @@
 // run found a violation or an error, 2 for bad options. Commands: docs/benchmarks.md.
 
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>

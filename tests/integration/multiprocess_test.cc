@@ -101,18 +101,14 @@ TEST_P(MultiProcessTest, NeverOverAdmitsAndLosesNoUpdate) {
   EXPECT_GT(report.total.adjusts, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MultiProcessTest,
-                         ::testing::Values(Scenario{.name = "sqlite"},
-                                           Scenario{.name = "sqlite_cascade",
-                                                    .dynamodb = false,
-                                                    .cascade = Cascade::kOn},
-                                           Scenario{.name = "dynamodb", .dynamodb = true},
-                                           Scenario{.name = "dynamodb_cascade",
-                                                    .dynamodb = true,
-                                                    .cascade = Cascade::kOn}),
-                         [](const ::testing::TestParamInfo<Scenario>& info) {
-                           return info.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Backends, MultiProcessTest,
+    ::testing::Values(
+        Scenario{.name = "sqlite"},
+        Scenario{.name = "sqlite_cascade", .dynamodb = false, .cascade = Cascade::kOn},
+        Scenario{.name = "dynamodb", .dynamodb = true},
+        Scenario{.name = "dynamodb_cascade", .dynamodb = true, .cascade = Cascade::kOn}),
+    [](const ::testing::TestParamInfo<Scenario>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace zae::test

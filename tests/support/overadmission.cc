@@ -90,10 +90,10 @@ class ThreadWorker {
         limiter_(limiter),
         process_(process),
         thread_(thread),
-        rng_(plan.options.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(process) * 1000 +
-             static_cast<std::uint64_t>(thread)) {
-    entity_ = plan.options.cascade == Cascade::kOn ? child_entity(plan.hot, process, thread)
-                                                   : plan.hot;
+        rng_(plan.options.seed * 0x9E3779B97F4A7C15ULL +
+             static_cast<std::uint64_t>(process) * 1000 + static_cast<std::uint64_t>(thread)) {
+    entity_ =
+        plan.options.cascade == Cascade::kOn ? child_entity(plan.hot, process, thread) : plan.hot;
   }
 
   WorkerTally run() {
@@ -302,19 +302,17 @@ void add_tally(WorkerTally& into, const WorkerTally& from) {
   try {
     auto warnings = std::make_shared<WarningCount>();
     std::shared_ptr<Store> store = open_store(plan.options.store_uri);
-    RateLimiter limiter(store, RateLimiterOptions{
-                                   .config_cache_ttl = std::chrono::minutes(10),
-                                   .on_unavailable = OnUnavailable::kBlock,
-                                   .clock = nullptr,
-                                   .warning_sink =
-                                       [warnings, process](std::string_view message) {
-                                         if (warnings->count.fetch_add(1) < 5) {
-                                           std::fprintf(stderr,
-                                                        "overadmission worker %d: warning: %.*s\n",
-                                                        process, static_cast<int>(message.size()),
-                                                        message.data());
-                                         }
-                                       }});
+    RateLimiter limiter(
+        store, RateLimiterOptions{
+                   .config_cache_ttl = std::chrono::minutes(10),
+                   .on_unavailable = OnUnavailable::kBlock,
+                   .clock = nullptr,
+                   .warning_sink = [warnings, process](std::string_view message) {
+                     if (warnings->count.fetch_add(1) < 5) {
+                       std::fprintf(stderr, "overadmission worker %d: warning: %.*s\n", process,
+                                    static_cast<int>(message.size()), message.data());
+                     }
+                   }});
     std::vector<WorkerTally> per_thread(static_cast<std::size_t>(plan.options.threads));
     std::vector<std::thread> threads;
     for (int t = 0; t < plan.options.threads; ++t) {
@@ -367,8 +365,8 @@ Plan make_plan(const OverAdmissionOptions& options) {
       options.rollback_percent + options.adjust_percent + options.lease_consume_percent > 100) {
     throw std::invalid_argument("overadmission: invalid options");
   }
-  Plan plan{.options = options, .limits = options.limits, .max_consume = options.max_consume,
-            .hot = ""};
+  Plan plan{
+      .options = options, .limits = options.limits, .max_consume = options.max_consume, .hot = ""};
   if (plan.limits.empty()) {
     plan.limits = default_hot_limits();
   }
@@ -425,12 +423,10 @@ std::string OverAdmissionReport::summary() const {
   for (const LimitVerdict& v : limits) {
     out << "  " << v.name << ": admitted " << v.admitted_milli << " <= bound " << v.bound_milli
         << " (capacity " << v.capacity_milli << " + refill " << v.refill_milli << " + refunds "
-        << v.refunds_milli << "); admitted+debts+left " << v.admitted_milli + v.debts_milli +
-                                                              v.final_tokens_milli
-        << "; tc moved " << v.stored_consumed_milli << ", clients recorded " << v.recorded_net_milli
-        << " milli" << (v.over_admitted || v.over_conserved || v.counter_mismatch ? "  VIOLATION"
-                                                                                    : "")
-        << "\n";
+        << v.refunds_milli << "); admitted+debts+left "
+        << v.admitted_milli + v.debts_milli + v.final_tokens_milli << "; tc moved "
+        << v.stored_consumed_milli << ", clients recorded " << v.recorded_net_milli << " milli"
+        << (v.over_admitted || v.over_conserved || v.counter_mismatch ? "  VIOLATION" : "") << "\n";
   }
   out << "  violations: "
       << std::count_if(limits.begin(), limits.end(),
@@ -508,8 +504,8 @@ OverAdmissionReport run_overadmission_check(const OverAdmissionOptions& options)
       // Children never run out: the parent is the contested bucket.
       std::vector<Limit> roomy;
       for (const Limit& limit : plan.limits) {
-        roomy.push_back(Limit::custom(limit.name(), kMaxLimitTokens / 1000,
-                                      kMaxLimitTokens / 1000, 1));
+        roomy.push_back(
+            Limit::custom(limit.name(), kMaxLimitTokens / 1000, kMaxLimitTokens / 1000, 1));
       }
       for (int p = 0; p < options.processes; ++p) {
         for (int t = 0; t < options.threads; ++t) {
@@ -530,11 +526,12 @@ OverAdmissionReport run_overadmission_check(const OverAdmissionOptions& options)
     for (const Limit& limit : plan.limits) {
       zero.emplace_back(limit.name(), 0);
     }
-    limiter.acquire(AcquireRequest{.entity_id = plan.hot,
-                                   .resource = kResource,
-                                   .consume = zero,
-                                   .limits = std::nullopt,
-                                   .on_unavailable = OnUnavailable::kBlock})
+    limiter
+        .acquire(AcquireRequest{.entity_id = plan.hot,
+                                .resource = kResource,
+                                .consume = zero,
+                                .limits = std::nullopt,
+                                .on_unavailable = OnUnavailable::kBlock})
         .commit();
     if (const std::optional<BucketState> bucket = store->get_bucket(plan.hot, kResource)) {
       for (std::size_t i = 0; i < plan.limits.size(); ++i) {

@@ -90,7 +90,7 @@ struct LimitVerdict {
   std::int64_t final_tokens_milli = 0;
   std::int64_t stored_consumed_milli = 0;  // tc(end) − tc(start)
   std::int64_t recorded_net_milli = 0;
-  bool over_admitted = false;  // admitted > bound
+  bool over_admitted = false;   // admitted > bound
   bool over_conserved = false;  // admitted + debts + final tokens > bound
   bool counter_mismatch = false;
 };
