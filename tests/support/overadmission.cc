@@ -12,11 +12,14 @@
 //     the clamp to cp and a commit-time rf all only lower V);
 //   - a committed positive adjustment d: −d; a negative one or a rollback r: +r (uncapped ADD);
 //   - a cascade compensation: +a after a consumption of a that was not admitted: net 0.
-// V ≥ tk at any time (the accrual is ≥ 0), so at the last operation t1, with A admitted,
-// D debts and R refunds (all recorded by the clients, in millitokens):
-//     A + D + tk(t1) ≤ V(t0) + (t1 − t0)·ra/rp + R ≤ cp + ⌊(t1 − t0)·ra/rp⌋ + R
-// (the left side is an integer, hence the floor). Gates keep tk ≥ 0 after each consumption and
-// only debts push it lower, so tk(t1) ≥ −D and the brief's bound follows:
+// At the last operation t1, with A admitted, D debts and R refunds (all recorded by the
+// clients, in millitokens), and left = tk(t1) + ⌊(t1 − rf)·ra/rp⌋ ≤ V(t1) (rf ≤ t1: clients
+// write their own now):
+//     A + D + left ≤ V(t0) + (t1 − t0)·ra/rp + R ≤ cp + ⌊(t1 − t0)·ra/rp⌋ + R
+// (the left side is an integer, hence the floor). Every gate leaves the balance V ≥ 0 after its
+// consumption (on DynamoDB the warm write may take tk below 0 against unclaimed refill,
+// tk ≥ a − add, so it is V, not tk) and only debts push it lower, so V(t1) ≥ −D and the brief's
+// bound follows:
 //     A ≤ cp + ⌊(t1 − t0)·ra/rp⌋ + R.
 // Both are checked. Every change to tk above moves tc by the opposite amount except refill, so
 // tc(t1) − tc(t0) = A + D − R exactly: a lost or doubled update shows as a mismatch.
@@ -424,8 +427,10 @@ std::string OverAdmissionReport::summary() const {
     out << "  " << v.name << ": admitted " << v.admitted_milli << " <= bound " << v.bound_milli
         << " (capacity " << v.capacity_milli << " + refill " << v.refill_milli << " + refunds "
         << v.refunds_milli << "); admitted+debts+left "
-        << v.admitted_milli + v.debts_milli + v.final_tokens_milli << "; tc moved "
-        << v.stored_consumed_milli << ", clients recorded " << v.recorded_net_milli << " milli"
+        << v.admitted_milli + v.debts_milli + v.final_tokens_milli + v.final_accrual_milli
+        << " (left: tk " << v.final_tokens_milli << " + unclaimed refill " << v.final_accrual_milli
+        << "); tc moved " << v.stored_consumed_milli << ", clients recorded "
+        << v.recorded_net_milli << " milli"
         << (v.over_admitted || v.over_conserved || v.counter_mismatch ? "  VIOLATION" : "") << "\n";
   }
   out << "  violations: "
@@ -454,9 +459,10 @@ std::string OverAdmissionReport::evidence() const {
     }
     if (v.over_conserved) {
       out << "CONSERVATION on " << v.name << ": admitted " << v.admitted_milli << " + debts "
-          << v.debts_milli << " + left in bucket " << v.final_tokens_milli << " = "
-          << v.admitted_milli + v.debts_milli + v.final_tokens_milli << " milli > bound "
-          << v.bound_milli << " over " << elapsed_ms << " ms\n";
+          << v.debts_milli << " + left in bucket " << v.final_tokens_milli << " + unclaimed refill "
+          << v.final_accrual_milli << " = "
+          << v.admitted_milli + v.debts_milli + v.final_tokens_milli + v.final_accrual_milli
+          << " milli > bound " << v.bound_milli << " over " << elapsed_ms << " ms\n";
     }
     if (v.counter_mismatch) {
       out << "COUNTER on " << v.name << ": stored total-consumed moved by "
@@ -613,10 +619,13 @@ OverAdmissionReport run_overadmission_check(const OverAdmissionOptions& options)
       v.admitted_milli = tally.admitted_milli;
       v.debts_milli = tally.debts_milli;
       v.final_tokens_milli = state->tokens_milli;
+      v.final_accrual_milli = refill_over(limit, t1 - epoch_ms(bucket->last_refill));
       v.stored_consumed_milli = state->total_consumed_milli.value_or(0) - tc_start[i];
       v.recorded_net_milli = tally.net_milli;
       v.over_admitted = v.admitted_milli > v.bound_milli;
-      v.over_conserved = v.admitted_milli + v.debts_milli + v.final_tokens_milli > v.bound_milli;
+      v.over_conserved =
+          v.admitted_milli + v.debts_milli + v.final_tokens_milli + v.final_accrual_milli >
+          v.bound_milli;
       v.counter_mismatch = v.stored_consumed_milli != v.recorded_net_milli;
       report.limits.push_back(v);
     }

@@ -87,11 +87,14 @@ struct LimitVerdict {
   std::int64_t bound_milli = 0;
   std::int64_t admitted_milli = 0;
   std::int64_t debts_milli = 0;
+  // Stored tokens at the end, and the refill owed to them at the last operation (uncapped:
+  // floor((t1 − rf) × refill_amount_milli / refill_period_ms)).
   std::int64_t final_tokens_milli = 0;
+  std::int64_t final_accrual_milli = 0;
   std::int64_t stored_consumed_milli = 0;  // tc(end) − tc(start)
   std::int64_t recorded_net_milli = 0;
   bool over_admitted = false;   // admitted > bound
-  bool over_conserved = false;  // admitted + debts + final tokens > bound
+  bool over_conserved = false;  // admitted + debts + final tokens + accrual > bound
   bool counter_mismatch = false;
 };
 
