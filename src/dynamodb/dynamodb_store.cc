@@ -126,6 +126,23 @@ int random_shard(std::int64_t count, std::uint64_t excluded) {
   return open[std::uniform_int_distribution<std::size_t>(0, open.size() - 1)(rng)];
 }
 
+// A consume that ran out of write attempts under contention is a rejection (CG-3), so it must
+// name an exceeded limit (ConsumeResult, RLE-1): the limits it planned as enough were never
+// granted. As the original's retry path does (C-9), every limit asked for tokens is exceeded,
+// to retry after a moment. Without this the limiter could not build RateLimitExceeded, and the
+// contention became an outage: RateLimiterUnavailable, or with ALLOW a no-op lease that admits
+// for free.
+void mark_contended(std::vector<LimitStatus>& statuses) {
+  const bool any_requested = std::any_of(statuses.begin(), statuses.end(),
+                                         [](const LimitStatus& s) { return s.requested > 0; });
+  for (LimitStatus& status : statuses) {
+    if (status.requested > 0 || !any_requested) {
+      status.exceeded = true;
+      status.retry_after = std::max(status.retry_after, std::chrono::milliseconds(1));
+    }
+  }
+}
+
 [[noreturn]] void throw_throttled(std::string_view what) {
   throw InfrastructureError("DynamoDB kept throttling " + std::string(what), /*transient=*/true);
 }
@@ -680,6 +697,7 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
   compensate(work);
   result.kind = ConsumeResult::Kind::kRejected;
   collect(result, false);
+  mark_contended(result.statuses);
   return result;
 }
 

@@ -152,13 +152,15 @@ class BucketCompatTest : public ::testing::Test {
     store_ = open_store_named("ns-" + std::to_string(counter_++));
   }
 
-  std::unique_ptr<DynamoDbStore> open_store_named(const std::string& name) {
+  std::unique_ptr<DynamoDbStore> open_store_named(const std::string& name,
+                                                  int max_write_attempts = 6) {
     auto connection = std::make_shared<DynamoDbConnection>(
         *client_,
         DynamoDbConnectionOptions{.auto_provision = AutoProvision::kDisabled, .provision = {}});
     OpenedNamespace opened = connection->open(*table_, name);
-    return std::make_unique<DynamoDbStore>(std::move(connection), std::move(opened),
-                                           DynamoDbStoreOptions{.clock = &clock_});
+    return std::make_unique<DynamoDbStore>(
+        std::move(connection), std::move(opened),
+        DynamoDbStoreOptions{.clock = &clock_, .max_write_attempts = max_write_attempts});
   }
 
   const std::string& ns() const { return store_->namespace_id(); }
@@ -331,6 +333,24 @@ TEST_F(BucketCompatTest, StaleStateCostsOneMoreRequestNotARead) {
   ASSERT_EQ(consume("key-1", {rpm10_}, {{"rpm", 1}}).kind, ConsumeResult::Kind::kAdmitted);
   EXPECT_EQ(transport().requests(), 2);  // the failed write returned the item; no GetItem
   EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tk"), 4000);
+}
+
+// Found by the over-admission checker: a consume that runs out of write attempts under
+// contention is rejected (CG-3) and must say which limit, or the limiter cannot raise
+// RateLimitExceeded and reports an outage instead (with ALLOW: a free no-op lease).
+TEST_F(BucketCompatTest, ContentionRejectionNamesAnExceededLimit) {
+  store_ = open_store_named("ns-" + std::to_string(counter_++), /*max_write_attempts=*/1);
+  put(python_bucket("key-1", "gpt-4", 10, 10'000, kStartMs, false, ""));
+  ASSERT_TRUE(store_->get_bucket("key-1", "gpt-4").has_value());
+  put(python_bucket("key-1", "gpt-4", 10, 5000, kStartMs + 10, false, ""));  // rf moved
+  clock_.advance(20ms);
+  const ConsumeResult result = consume("key-1", {rpm10_}, {{"rpm", 1}});
+  ASSERT_EQ(result.kind, ConsumeResult::Kind::kRejected);  // its one write lost the race
+  ASSERT_EQ(result.statuses.size(), 1u);
+  EXPECT_TRUE(result.statuses[0].exceeded);
+  EXPECT_GE(result.statuses[0].retry_after, 1ms);
+  EXPECT_NO_THROW(RateLimitExceeded{result.statuses});
+  EXPECT_EQ(number(raw_bucket("key-1", "gpt-4"), "b_rpm_tk"), 5000);  // nothing written
 }
 
 // The original's speculative write charges a consumption at rf: after an idle period a full
