@@ -9,7 +9,8 @@ CTEST_ARGS ?=
 # CI builds with -Werror (house style); local builds only warn.
 CMAKE_EXTRA ?= $(if $(CI),-DZAE_WERROR=ON)
 
-.PHONY: all deps configure build demo test test-asan debug asan bench format clean
+.PHONY: all deps configure build demo test test-asan debug asan bench format clean \
+        tsan test-tsan fuzz fuzz-smoke
 
 all: build
 
@@ -36,6 +37,7 @@ DDB_LOCAL := scripts/dynamodb-local.sh run --
 
 test: build
 	$(DDB_LOCAL) ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 # Debug build in build-debug/.
 debug: deps
@@ -51,6 +53,27 @@ test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(DDB_LOCAL) ctest --test-dir build-asan --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# ThreadSanitizer build of the unit and conformance tests in build-tsan/ (target zae_unit_tests:
+# every test labelled unit or conformance, nothing else), and their run on SQLite and DynamoDB
+# Local. tests/tsan.supp names the third-party reports we cannot fix.
+TSAN_RUN_OPTIONS := halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp
+tsan: deps
+	cmake -S . -B build-tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DZAE_TSAN=ON -DZAE_BUILD_BENCH=OFF $(CMAKE_EXTRA)
+	cmake --build build-tsan -j $(JOBS) --target zae_unit_tests
+
+test-tsan: tsan
+	TSAN_OPTIONS=$(TSAN_RUN_OPTIONS) \
+	  $(DDB_LOCAL) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L 'unit|conformance' $(CTEST_ARGS)
+
+# libFuzzer targets (clang, ASan + UBSan) in build-fuzz/: only the parsers' libraries. fuzz-smoke
+# runs each target for a few seconds from its seeds; docs/fuzzing.md has the longer runs.
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZAE_FUZZ=ON $(CMAKE_EXTRA)
+	cmake --build build-fuzz -j $(JOBS)
+
+fuzz-smoke: fuzz
+	ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) -L fuzz
+
 # Micro-benchmarks (Release).
 bench: build
 	$(BUILD)/bench/zae_bench
@@ -59,4 +82,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) build-debug build-asan
+	rm -rf $(BUILD) build-debug build-asan build-tsan build-fuzz

@@ -8,6 +8,8 @@ packages=(
   g++ cmake ninja-build ccache pkg-config make git
   libsqlite3-dev libfmt-dev libcli11-dev libssl-dev libcurl4-openssl-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  # The fuzz targets (make fuzz): clang 14 and its libFuzzer and sanitizer runtimes.
+  clang libclang-rt-14-dev
 )
 
 # DynamoDB Local (the tests' real DynamoDB) needs Java 17 and npm; machines that already have

@@ -305,7 +305,16 @@ std::chrono::system_clock::time_point parse_amz_date(std::string_view text) {
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59) {
     throw SigningError("impossible X-Amz-Date timestamp: '" + std::string(text) + "'");
   }
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  // In seconds first: system_clock counts nanoseconds in 64 bits (years 1678 to 2261 with
+  // libstdc++), and converting a time outside that range would overflow.
+  const sys_seconds at = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  using Clock = std::chrono::system_clock;
+  if (at < std::chrono::ceil<seconds>(Clock::time_point::min()) ||
+      at > std::chrono::floor<seconds>(Clock::time_point::max())) {
+    throw SigningError("X-Amz-Date timestamp outside the clock's range: '" + std::string(text) +
+                       "'");
+  }
+  return time_point_cast<Clock::duration>(at);
 }
 
 Sha256Digest derive_signing_key(std::string_view secret_access_key, std::string_view date,

@@ -74,7 +74,8 @@ struct Signature {
 // The SigV4 timestamp form of `time` (UTC, "20150830T123600Z"). Sub-second parts are dropped.
 std::string format_amz_date(std::chrono::system_clock::time_point time);
 
-// Parses "YYYYMMDDTHHMMSSZ". Throws SigningError on anything else (including impossible dates).
+// Parses "YYYYMMDDTHHMMSSZ". Throws SigningError on anything else, including impossible dates
+// and dates system_clock cannot represent.
 std::chrono::system_clock::time_point parse_amz_date(std::string_view text);
 
 // The SigV4 signing key for a secret, date stamp ("20150830"), region and service. Uncached.

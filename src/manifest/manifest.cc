@@ -123,20 +123,23 @@ class Reader {
       } else if (key == "resources") {
         for (const auto& [name, section] : pairs(value, "resources", {})) {
           const std::string path = "resources." + name;
-          check_name(section, path, [&] { validate_resource(name, "resource"); });
+          // Init-captures: clang before 16 cannot capture structured bindings (P1091, P1381).
+          check_name(section, path, [&name = name] { validate_resource(name, "resource"); });
           m.resources[name] = read_limits_holder(section, path);
         }
       } else if (key == "entities") {
         for (const auto& [entity_id, section] : pairs(value, "entities", {})) {
           const std::string path = "entities." + entity_id;
-          check_name(section, path, [&] { validate_identifier(entity_id, "entity_id"); });
+          check_name(section, path,
+                     [&entity_id = entity_id] { validate_identifier(entity_id, "entity_id"); });
           auto& resources = m.entities[entity_id];
           for (const auto& [k, v] : pairs(section, path, {"resources"})) {
             (void)k;
             for (const auto& [resource, holder] : pairs(v, path + ".resources", {})) {
               const std::string rpath = path + ".resources." + resource;
               if (resource != kDefaultResource) {
-                check_name(holder, rpath, [&] { validate_resource(resource, "resource"); });
+                check_name(holder, rpath,
+                           [&resource = resource] { validate_resource(resource, "resource"); });
               }
               resources[resource] = read_limits_holder(holder, rpath);
             }

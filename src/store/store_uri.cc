@@ -159,12 +159,12 @@ DynamoDbStoreUri parse_dynamodb(std::string_view uri, std::string_view rest) {
   if (table.empty()) {
     fail(uri, "missing table name (expected dynamodb://TABLE)");
   }
-  if (table.find('/') != std::string_view::npos) {
-    fail(uri, "bad table name '" + std::string(table) + "' (a table name has no '/')");
-  }
-
   DynamoDbStoreUri parsed;
   parsed.table_name = decode_or_fail(uri, table, "table name");
+  // Checked after decoding, so that "%2F" cannot smuggle one in.
+  if (parsed.table_name.find('/') != std::string::npos) {
+    fail(uri, "bad table name '" + parsed.table_name + "' (a table name has no '/')");
+  }
   for (QueryOption& option : parse_query(uri, query)) {
     if (option.value.empty()) {
       fail(uri, "bad value '' for " + option.key);

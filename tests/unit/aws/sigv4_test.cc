@@ -498,6 +498,12 @@ TEST(Sigv4DateTest, FormatsAndParsesAmzDate) {
   EXPECT_THROW(parse_amz_date("20150830T123600"), SigningError);
   EXPECT_THROW(parse_amz_date("2015-08-30T12:3"), SigningError);
   EXPECT_THROW(parse_amz_date("20150830T246000Z"), SigningError);
+  // Found by tests/fuzz/sigv4_fuzz: years outside system_clock's range overflowed (UB).
+  EXPECT_THROW(parse_amz_date("24150830T123600Z"), SigningError);
+  EXPECT_THROW(parse_amz_date("99991231T235959Z"), SigningError);
+  EXPECT_THROW(parse_amz_date("00000101T000000Z"), SigningError);
+  EXPECT_EQ(format_amz_date(parse_amz_date("22610101T000000Z")), "22610101T000000Z");
+  EXPECT_EQ(format_amz_date(parse_amz_date("16780101T000000Z")), "16780101T000000Z");
 }
 
 }  // namespace

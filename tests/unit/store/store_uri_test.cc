@@ -156,6 +156,14 @@ TEST(StoreUriTest, RejectsMalformedDynamoDb) {
               StoreError("dynamodb://a/b", "bad table name 'a/b'"));
 }
 
+// Found by tests/fuzz/store_uri_fuzz: the '/' check ran before percent-decoding.
+TEST(StoreUriTest, RejectsPercentEncodedSlashInTableName) {
+  EXPECT_THAT([] { parse_store_uri("dynamodb://a%2Fb"); },
+              StoreError("dynamodb://a%2Fb", "bad table name 'a/b'"));
+  EXPECT_THAT([] { parse_store_uri("dynamodb://a%2f?region=x"); },
+              StoreError("dynamodb://a%2f?region=x", "bad table name 'a/'"));
+}
+
 TEST(PercentDecodeTest, DecodesAndRejects) {
   EXPECT_EQ(percent_decode("a%2fb%2F"), "a/b/");
   EXPECT_EQ(percent_decode(""), "");
