@@ -74,7 +74,8 @@ TEST_F(CliUsageSqliteTest, PagesWithTheKeyItPrints) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Total: 1 snapshots\n\nMore snapshots exist. Use pagination "
                                   "to see more.\nNext page: --next-key "));
-  const std::string key = r.output.substr(r.output.rfind(' ') + 1);
+  std::string key = r.output.substr(r.output.rfind(' ') + 1);
+  key.pop_back();  // the newline
   r = zae("usage list -e key-1 -l 5 --next-key " + key);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Total: 2 snapshots\n"));
