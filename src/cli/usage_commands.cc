@@ -148,9 +148,9 @@ int print_list(const UsagePage& page, bool plot) {
       rows.push_back({s.window_start, s.window, s.resource, s.entity_id,
                       std::to_string(s.total_events), counters_text(s)});
     }
-    fmt::print("\nUsage Snapshots\n\n{}\n",
-               render_table({"Window Start", "Type", "Resource", "Entity", "Events", "Counters"},
-                            rows));
+    fmt::print(
+        "\nUsage Snapshots\n\n{}\n",
+        render_table({"Window Start", "Type", "Resource", "Entity", "Events", "Counters"}, rows));
   }
   fmt::print("\nTotal: {} snapshots\n", snapshots.size());
   if (page.next_key) {
@@ -214,9 +214,8 @@ int print_summary(const UsageSummary& summary, const UsageQuery& query) {
     }
     rows.push_back({name, with_commas(total), grouped + fixed.substr(dot)});
   }
-  fmt::print("\n{}\n\n",
-             render_table({"Limit", "Total", "Average"}, rows,
-                          {Align::kLeft, Align::kRight, Align::kRight}));
+  fmt::print("\n{}\n\n", render_table({"Limit", "Total", "Average"}, rows,
+                                      {Align::kLeft, Align::kRight, Align::kRight}));
   return kExitOk;
 }
 

@@ -170,9 +170,9 @@ std::string format_usage_plot(const std::vector<UsageSnapshot>& snapshots, int h
   const std::size_t n = chronological.size();
   const UsageSnapshot& oldest = *chronological.front();
   const bool downsampled = n > kMaxPoints;
-  std::vector<std::string> out = {"", fmt::format("Usage Plot: {} ({})", oldest.resource,
-                                                  oldest.window),
-                                  fmt::format("Entity: {}", oldest.entity_id)};
+  std::vector<std::string> out = {
+      "", fmt::format("Usage Plot: {} ({})", oldest.resource, oldest.window),
+      fmt::format("Entity: {}", oldest.entity_id)};
   if (downsampled) {
     out.push_back(fmt::format("Note: {} points downsampled to {}", n, kMaxPoints));
   }
@@ -232,8 +232,8 @@ std::string format_usage_plot(const std::vector<UsageSnapshot>& snapshots, int h
     }
   }
   out.push_back("");
-  out.push_back(fmt::format("Time range: {} to {}", oldest.window_start,
-                            chronological.back()->window_start));
+  out.push_back(
+      fmt::format("Time range: {} to {}", oldest.window_start, chronological.back()->window_start));
   out.push_back(fmt::format("Data points: {}", n));
   std::string text;
   for (std::size_t i = 0; i < out.size(); ++i) {

@@ -20,7 +20,7 @@ using aws::AttributeValue;
 
 // US-2: attributes that are never counters (GSI4PK/GSI4SK are strings, so never counted).
 constexpr std::array<std::string_view, 10> kBookkeeping = {
-    "PK",     "SK",           "entity_id", "resource", "window",
+    "PK",           "SK",           "entity_id", "resource", "window",
     "window_start", "total_events", "GSI2PK",    "GSI2SK",   "ttl"};
 
 bool is_bookkeeping(std::string_view name) {
@@ -94,7 +94,7 @@ UsagePage query_usage_snapshots(aws::DynamoDbClient& client, const std::string& 
   const bool entity_mode = query.entity_id.has_value();
   const std::string partition =
       entity_mode ? entity_pk(ns, *query.entity_id) : resource_pk(ns, *query.resource);
-  const std::string prefix = !entity_mode    ? std::string("USAGE#")
+  const std::string prefix = !entity_mode     ? std::string("USAGE#")
                              : query.resource ? std::string(kSkUsagePrefix) + *query.resource + "#"
                                               : std::string(kSkUsagePrefix);
   const std::string_view tag = entity_mode ? "de" : "dr";

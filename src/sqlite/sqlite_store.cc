@@ -845,8 +845,8 @@ void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint no
     }
     if (changed) {
       // Adjustments, rollbacks and compensations are net usage at the time they are applied.
-      accumulate_usage(*connection, namespace_id_, bucket.entity_id, bucket.resource,
-                       bucket.usage, usage.text(), now_ms);
+      accumulate_usage(*connection, namespace_id_, bucket.entity_id, bucket.resource, bucket.usage,
+                       usage.text(), now_ms);
       // TTL unchanged (data-model §9, "adjust").
       write_bucket_tokens(*connection, namespace_id_, bucket, kUpdateBucketTokens);
     }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "sqlite/usage.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
 #include <string>
+
+#include <sqlite3.h>
 
 #include "zae/errors.h"
 
@@ -247,8 +247,7 @@ void accumulate_usage(Connection& connection, const std::string& ns, const std::
     thread_local std::string merged;
     if (!merge_counters(pending.counters, delta, merged)) {
       throw InfrastructureError("corrupt pending usage of entity '" + entity_id +
-                                "' and resource '" + resource + "' in '" + connection.path() +
-                                "'");
+                                "' and resource '" + resource + "' in '" + connection.path() + "'");
     }
     pending.counters.swap(merged);
     ++pending.events;
@@ -327,7 +326,7 @@ UsagePage query_usage(Connection& connection, const std::string& ns, const Usage
   }
   // One row more than the page, to know whether another page follows.
   const auto fetch = static_cast<std::int64_t>(query.limit) + 1;
-  const char* sql = !entity_mode       ? kSelectUsageByResource
+  const char* sql = !entity_mode     ? kSelectUsageByResource
                     : query.resource ? kSelectUsageByEntityResource
                                      : kSelectUsageByEntity;
   Statement select(connection, sql);

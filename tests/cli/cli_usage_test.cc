@@ -31,9 +31,9 @@ class CliUsageSqliteTest : public ::testing::Test {
     return run_cli("--store sqlite://" + (dir_.path() / "u.db").string() + " " + args);
   }
   void acquire(const std::string& entity, const std::string& resource, const std::string& tpm) {
-    const RunResult r = zae("acquire " + entity + " " + resource +
-                            " --consume rpm=1 --consume tpm=" + tpm +
-                            " -l rpm:100/min -l tpm:100000/min");
+    const RunResult r =
+        zae("acquire " + entity + " " + resource + " --consume rpm=1 --consume tpm=" + tpm +
+            " -l rpm:100/min -l tpm:100000/min");
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   TempDir dir_;
@@ -46,8 +46,9 @@ TEST_F(CliUsageSqliteTest, ListsWhatAcquireRecorded) {
   RunResult r = zae("usage list -e key-1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, StartsWith("\nUsage Snapshots\n\n+-"));
-  EXPECT_THAT(r.output,
-              HasSubstr("| Window Start         | Type    | Resource | Entity | Events | Counters"));
+  EXPECT_THAT(
+      r.output,
+      HasSubstr("| Window Start         | Type    | Resource | Entity | Events | Counters"));
   EXPECT_THAT(r.output, HasSubstr("| hourly  | gpt-4    | key-1  | 2      | rpm=2, tpm=1,200 |"));
   EXPECT_THAT(r.output, HasSubstr("| daily   | gpt-4    | key-1  | 2      | rpm=2, tpm=1,200 |"));
   EXPECT_THAT(r.output, HasSubstr("\n\nTotal: 3 snapshots\n"));

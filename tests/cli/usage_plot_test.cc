@@ -64,9 +64,7 @@ TEST(UsagePlotTest, NoCountersAndDownsampling) {
   EXPECT_NE(plot.find("\nRPM\n---"), std::string::npos);
 }
 
-TEST(UsagePlotTest, FlatSeriesIsOneLine) {
-  EXPECT_EQ(render_ascii_chart({2, 2, 2}, 10), " 2 ┼──");
-}
+TEST(UsagePlotTest, FlatSeriesIsOneLine) { EXPECT_EQ(render_ascii_chart({2, 2, 2}, 10), " 2 ┼──"); }
 
 }  // namespace
 }  // namespace zae::cli

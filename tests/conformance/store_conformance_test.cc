@@ -1131,9 +1131,8 @@ TEST_P(StoreConformanceTest, UsageQueryRejectsInvalidInput) {
               ThrowsWithField<InvalidNameError>("resource"));
   EXPECT_THAT([&] { store_->get_usage_snapshots(with([](auto& q) { q.window = "weekly"; })); },
               ThrowsWithField<ValidationError>("window"));
-  EXPECT_THAT(
-      [&] { store_->get_usage_snapshots(with([](auto& q) { q.start = "yesterday"; })); },
-      ThrowsWithField<ValidationError>("start"));
+  EXPECT_THAT([&] { store_->get_usage_snapshots(with([](auto& q) { q.start = "yesterday"; })); },
+              ThrowsWithField<ValidationError>("start"));
   EXPECT_THAT(
       [&] { store_->get_usage_snapshots(with([](auto& q) { q.end = "2100-01-01T00:00:00"; })); },
       ThrowsWithField<ValidationError>("end"));
@@ -1157,8 +1156,9 @@ TEST_P(StoreConformanceTest, UsageQueryRejectsInvalidInput) {
 }
 
 TEST_P(StoreConformanceTest, UsageQueryOfUnknownEntityOrResourceIsEmpty) {
-  for (const UsageQuery& query : {usage_query("nobody", std::nullopt),
-                                  usage_query("nobody", "gpt-4"), usage_query(std::nullopt, "nothing")}) {
+  for (const UsageQuery& query :
+       {usage_query("nobody", std::nullopt), usage_query("nobody", "gpt-4"),
+        usage_query(std::nullopt, "nothing")}) {
     const UsagePage page = store_->get_usage_snapshots(query);
     EXPECT_THAT(page.snapshots, IsEmpty());
     EXPECT_FALSE(page.next_key.has_value());
@@ -1173,9 +1173,9 @@ TEST_P(StoreConformanceTest, UsageQueryOfUnknownEntityOrResourceIsEmpty) {
 // order, and a page's next_key does not continue another query.
 TEST_P(StoreConformanceTest, UsagePagesVisitEverySnapshotOnceInDescendingOrder) {
   for (const char* resource : {"gpt-4", "gpt-4o", "embed"}) {
-    ASSERT_EQ(consume(target("key-1", resource, {rpm10_, tpm1000_}), {{"rpm", 1}, {"tpm", 100}})
-                  .kind,
-              ConsumeResult::Kind::kAdmitted);
+    ASSERT_EQ(
+        consume(target("key-1", resource, {rpm10_, tpm1000_}), {{"rpm", 1}, {"tpm", 100}}).kind,
+        ConsumeResult::Kind::kAdmitted);
     ASSERT_EQ(consume(target("key-2", resource, {rpm10_}), {{"rpm", 2}}).kind,
               ConsumeResult::Kind::kAdmitted);
   }

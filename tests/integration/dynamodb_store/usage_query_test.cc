@@ -94,8 +94,7 @@ class UsageQueryTest : public ::testing::Test {
   // C++ key form for daily and monthly records, otherwise the original's (window start only).
   void put_snapshot(const std::string& entity, const std::string& resource,
                     const std::string& window, const std::string& start,
-                    std::map<std::string, std::int64_t> counters, std::int64_t events,
-                    bool ours) {
+                    std::map<std::string, std::int64_t> counters, std::int64_t events, bool ours) {
     const std::string w = ours ? usage_window_key(window, start) : start;
     AttributeMap item{{"PK", S(entity_pk(ns(), entity))},
                       {"SK", S(usage_sk(resource, w))},
@@ -147,8 +146,8 @@ class UsageQueryTest : public ::testing::Test {
 
   // Two entities, two resources, both key forms.
   void put_fixture() {
-    put_snapshot("key-1", "gpt-4", "hourly", "2100-01-01T10:00:00Z", {{"rpm", 3}, {"tpm", 900}},
-                 6, false);
+    put_snapshot("key-1", "gpt-4", "hourly", "2100-01-01T10:00:00Z", {{"rpm", 3}, {"tpm", 900}}, 6,
+                 false);
     put_snapshot("key-1", "gpt-4", "hourly", "2100-01-01T00:00:00Z", {{"rpm", 1}}, 1, false);
     put_snapshot("key-1", "gpt-4", "daily", "2100-01-01T00:00:00Z", {{"rpm", 4}, {"tpm", 900}}, 7,
                  true);
@@ -172,18 +171,17 @@ TEST_F(UsageQueryTest, ParsesBothKeyFormsCountingOnlyNumericNonBookkeepingAttrib
   put_snapshot("key-1", "gpt-4", "hourly", "2100-01-01T00:00:00Z", {{"rpm", 1}}, 1, false);
   put_snapshot("key-1", "gpt-4", "monthly", "2100-02-01T00:00:00Z", {{"rpm", 40}}, 9, false);
   // A non-numeric extra attribute is not a counter; an item without entity_id is skipped.
-  (void)(*client_)->update_item({.table_name = *table_,
-                                 .key = usage_key(ns(), "key-1", "gpt-4", "2100-01-01T00:00:00Z")
-                                            .to_attributes(),
-                                 .update_expression = "SET note = :n",
-                                 .expression_attribute_values = {{":n", S("x")}}});
-  (void)(*client_)->put_item(
+  (void)(*client_)->update_item(
       {.table_name = *table_,
-       .item = {{"PK", S(entity_pk(ns(), "key-1"))},
-                {"SK", S(usage_sk("gpt-4", "2100-01-03T00:00:00Z"))},
-                {"resource", S("gpt-4")},
-                {"window_start", S("2100-01-03T00:00:00Z")},
-                {"rpm", N(1)}}});
+       .key = usage_key(ns(), "key-1", "gpt-4", "2100-01-01T00:00:00Z").to_attributes(),
+       .update_expression = "SET note = :n",
+       .expression_attribute_values = {{":n", S("x")}}});
+  (void)(*client_)->put_item({.table_name = *table_,
+                              .item = {{"PK", S(entity_pk(ns(), "key-1"))},
+                                       {"SK", S(usage_sk("gpt-4", "2100-01-03T00:00:00Z"))},
+                                       {"resource", S("gpt-4")},
+                                       {"window_start", S("2100-01-03T00:00:00Z")},
+                                       {"rpm", N(1)}}});
   const UsagePage got = page("key-1", std::nullopt);
   ASSERT_EQ(got.snapshots.size(), 3u) << ::testing::PrintToString(labels(got));
   const UsageSnapshot& monthly = got.snapshots[0];

@@ -101,10 +101,9 @@ TEST_F(SqliteUsageTest, KnownWorkloadGivesExactCountersInEveryWindow) {
   apply("key-1", "gpt-4", {{"tpm", 500}}, kStartMs + 4'000);
   const std::map<std::string, std::int64_t> counters = {{"rpm", 3}, {"tpm", 801}};
   // Three consumes and two adjustments: 5 events, whatever the number of limits (OQ-23e).
-  EXPECT_THAT(rows("key-1"),
-              ElementsAre(Row{"hourly", "2100-01-01T10:00:00Z", counters, 5},
-                          Row{"monthly", "2100-01-01T00:00:00Z", counters, 5},
-                          Row{"daily", "2100-01-01T00:00:00Z", counters, 5}));
+  EXPECT_THAT(rows("key-1"), ElementsAre(Row{"hourly", "2100-01-01T10:00:00Z", counters, 5},
+                                         Row{"monthly", "2100-01-01T00:00:00Z", counters, 5},
+                                         Row{"daily", "2100-01-01T00:00:00Z", counters, 5}));
 }
 
 TEST_F(SqliteUsageTest, WindowsFollowEventTimeAcrossAnHourBoundary) {
@@ -113,15 +112,14 @@ TEST_F(SqliteUsageTest, WindowsFollowEventTimeAcrossAnHourBoundary) {
   // A query between the two moves the pending hour out of the bucket first.
   EXPECT_EQ(rows("key-1").size(), 3u);
   consume("key-1", "gpt-4", {{"rpm", 2}, {"tpm", 200}}, before + 500);  // 11:00:00
-  consume("key-1", "gpt-4", {{"tpm", 50}}, before + 3'600'000);        // 11:59:59.5 same hour
-  consume("key-1", "gpt-4", {{"rpm", 4}}, before + 3'600'500);         // 12:00:00
-  EXPECT_THAT(
-      rows("key-1"),
-      ElementsAre(Row{"hourly", "2100-01-01T12:00:00Z", {{"rpm", 4}}, 1},
-                  Row{"hourly", "2100-01-01T11:00:00Z", {{"rpm", 2}, {"tpm", 250}}, 2},
-                  Row{"hourly", "2100-01-01T10:00:00Z", {{"rpm", 1}, {"tpm", 100}}, 1},
-                  Row{"monthly", "2100-01-01T00:00:00Z", {{"rpm", 7}, {"tpm", 350}}, 4},
-                  Row{"daily", "2100-01-01T00:00:00Z", {{"rpm", 7}, {"tpm", 350}}, 4}));
+  consume("key-1", "gpt-4", {{"tpm", 50}}, before + 3'600'000);         // 11:59:59.5 same hour
+  consume("key-1", "gpt-4", {{"rpm", 4}}, before + 3'600'500);          // 12:00:00
+  EXPECT_THAT(rows("key-1"),
+              ElementsAre(Row{"hourly", "2100-01-01T12:00:00Z", {{"rpm", 4}}, 1},
+                          Row{"hourly", "2100-01-01T11:00:00Z", {{"rpm", 2}, {"tpm", 250}}, 2},
+                          Row{"hourly", "2100-01-01T10:00:00Z", {{"rpm", 1}, {"tpm", 100}}, 1},
+                          Row{"monthly", "2100-01-01T00:00:00Z", {{"rpm", 7}, {"tpm", 350}}, 4},
+                          Row{"daily", "2100-01-01T00:00:00Z", {{"rpm", 7}, {"tpm", 350}}, 4}));
 }
 
 TEST_F(SqliteUsageTest, AdjustmentsAndRollbacksReduceUsage) {
@@ -138,11 +136,19 @@ TEST_F(SqliteUsageTest, AdjustmentsAndRollbacksReduceUsage) {
 }
 
 TEST_F(SqliteUsageTest, CascadeRecordsTheParentsUsageToo) {
-  store_->create_entity({.entity_id = "proj-1", .name = {}, .parent_id = std::nullopt,
-                         .cascade = false, .metadata = {}, .principal = std::nullopt},
+  store_->create_entity({.entity_id = "proj-1",
+                         .name = {},
+                         .parent_id = std::nullopt,
+                         .cascade = false,
+                         .metadata = {},
+                         .principal = std::nullopt},
                         at(kStartMs));
-  store_->create_entity({.entity_id = "key-1", .name = {}, .parent_id = "proj-1", .cascade = true,
-                         .metadata = {}, .principal = std::nullopt},
+  store_->create_entity({.entity_id = "key-1",
+                         .name = {},
+                         .parent_id = "proj-1",
+                         .cascade = true,
+                         .metadata = {},
+                         .principal = std::nullopt},
                         at(kStartMs));
   const ConsumeTarget child{.entity_id = "key-1",
                             .resource = "gpt-4",
@@ -183,26 +189,25 @@ TEST_F(SqliteUsageTest, SnapshotsExpireAfterNinetyDaysAndSurviveEntityDeletion) 
 }
 
 TEST_F(SqliteUsageTest, OpensFilesCreatedBeforeUsageRecording) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("zae-usage-" + std::to_string(::getpid()) + ".db"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("zae-usage-" + std::to_string(::getpid()) + ".db"))
+          .string();
   std::filesystem::remove(path);
   SqliteStore::open({.path = path, .clock = &clock_}).reset();
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    for (const char* sql : {"DROP TABLE usage_snapshots",
-                            "ALTER TABLE buckets DROP COLUMN usage_hour",
-                            "ALTER TABLE buckets DROP COLUMN usage_counters",
-                            "ALTER TABLE buckets DROP COLUMN usage_events"}) {
+    for (const char* sql :
+         {"DROP TABLE usage_snapshots", "ALTER TABLE buckets DROP COLUMN usage_hour",
+          "ALTER TABLE buckets DROP COLUMN usage_counters",
+          "ALTER TABLE buckets DROP COLUMN usage_events"}) {
       EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
     sqlite3_close(db);
   }
   store_ = SqliteStore::open({.path = path, .clock = &clock_});
   consume("key-1", "gpt-4", {{"tpm", 9}}, kStartMs);
-  EXPECT_EQ(rows("key-1").at(0),
-            (Row{"hourly", "2100-01-01T10:00:00Z", {{"tpm", 9}}, 1}));
+  EXPECT_EQ(rows("key-1").at(0), (Row{"hourly", "2100-01-01T10:00:00Z", {{"tpm", 9}}, 1}));
   store_.reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
