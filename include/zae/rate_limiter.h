@@ -135,6 +135,13 @@ class RateLimiter {
   SystemDefaults get_system_defaults();
   void delete_system_defaults(const std::optional<std::string>& principal = std::nullopt);
 
+  // ---- usage snapshots (spec/behavior.md §12.4) ---------------------------------------------
+  // One page of snapshots; see Store::get_usage_snapshots for order, paging and errors.
+  UsagePage get_usage_snapshots(const UsageQuery& query);
+  // Totals and averages over every snapshot the query matches, reading all pages (no cap;
+  // query.limit is ignored). Throws as get_usage_snapshots.
+  UsageSummary get_usage_summary(const UsageQuery& query);
+
   // ---- config cache --------------------------------------------------------------------------
   ConfigCacheStats config_cache_stats() const;
   // Clears every cached level and the on_unavailable fallback (CC-8).

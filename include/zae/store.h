@@ -201,6 +201,65 @@ struct ProvisionerState {
   friend bool operator==(const ProvisionerState&, const ProvisionerState&) = default;
 };
 
+// ---- usage snapshots (spec/behavior.md §12.4, spec/data-model.md §6.12) --------------------
+
+// Net consumption of one entity on one resource in one time window.
+struct UsageSnapshot {
+  std::string entity_id{};
+  std::string resource{};
+  // "hourly", "daily" or "monthly" (a stored item may carry another value; it is kept).
+  std::string window{};
+  // UTC, "YYYY-MM-DDTHH:MM:SSZ": the window's first second (AG-6).
+  std::string window_start{};
+  // UTC, the window's last second: hourly HH:59:59, daily 23:59:59, monthly the last second of
+  // the month; equal to window_start for an unknown window type (AG-9).
+  std::string window_end{};
+  // Net tokens per limit name in the window (consumption minus returned tokens; may be < 0).
+  std::map<std::string, std::int64_t> counters{};
+  // Admitted operations counted into the window (what counts depends on the writer: see
+  // SqliteStore and the aggregator).
+  std::int64_t total_events = 0;
+  friend bool operator==(const UsageSnapshot&, const UsageSnapshot&) = default;
+};
+
+// Which snapshots to read (US-1). At least one of entity_id and resource is required: with an
+// entity the entity's snapshots are read (narrowed to `resource` when given), with only a
+// resource every entity's snapshots of that resource.
+struct UsageQuery {
+  std::optional<std::string> entity_id{};
+  std::optional<std::string> resource{};
+  // Keep only this window type: "hourly", "daily" or "monthly".
+  std::optional<std::string> window{};
+  // Keep only snapshots with start <= window_start <= end; "YYYY-MM-DDTHH:MM:SSZ".
+  std::optional<std::string> start{};
+  std::optional<std::string> end{};
+  // Storage page size: records read per page before the filters above (so a page may hold
+  // fewer snapshots than `limit`, even none, while more pages follow). 1..10000.
+  std::size_t limit = 100;
+  // Where to continue: the next_key of the previous page of the same query.
+  std::optional<std::string> next_key{};
+};
+
+// One page of snapshots, in descending storage order: entity mode by resource, then window
+// start (for one start: monthly, daily, hourly); resource mode by window start, then entity.
+struct UsagePage {
+  std::vector<UsageSnapshot> snapshots{};
+  // Present when more records may follow; an opaque token for UsageQuery::next_key.
+  std::optional<std::string> next_key{};
+};
+
+// Aggregates over every snapshot a query matches (US-3).
+struct UsageSummary {
+  std::size_t snapshot_count = 0;
+  // Sum per limit name.
+  std::map<std::string, std::int64_t> total{};
+  // Sum / number of snapshots that have the limit, per limit name.
+  std::map<std::string, double> average{};
+  // Smallest and largest window_start; nullopt when nothing matched.
+  std::optional<std::string> min_window_start{};
+  std::optional<std::string> max_window_start{};
+};
+
 struct StoreCapabilities {
   bool supports_audit_logging = false;
   bool supports_usage_snapshots = false;
@@ -302,6 +361,13 @@ class Store {
       const std::string& entity_id, std::size_t limit,
       const std::optional<std::string>& start_event_id) = 0;
 
+  // ---- usage snapshots -----------------------------------------------------------------------
+
+  // One page of usage snapshots (US-1). Throws ValidationError (naming the field) when neither
+  // entity_id nor resource is given, for an invalid id, window type, time or limit, and for a
+  // next_key that this query did not return.
+  virtual UsagePage get_usage_snapshots(const UsageQuery& query) = 0;
+
   // ---- declarative limits --------------------------------------------------------------------
 
   // The provisioner state record of this namespace, or nullopt when none was written.
@@ -309,5 +375,10 @@ class Store {
   // Replaces the provisioner state record of this namespace (a whole-record write).
   virtual void put_provisioner_state(const ProvisionerState& state) = 0;
 };
+
+// Reads every page of `query` (from query.next_key when given; query.limit is ignored) and
+// aggregates them (US-3). Never truncates: the summary covers every matching snapshot, in memory
+// proportional to the number of limit names. Throws what Store::get_usage_snapshots throws.
+UsageSummary summarize_usage(Store& store, UsageQuery query);
 
 }  // namespace zae

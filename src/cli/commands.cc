@@ -747,6 +747,7 @@ void add_data_commands(CLI::App& app, CommandContext& context, Action& action) {
   add_resource_commands(app, context, action);
   add_system_commands(app, context, action);
   add_audit_commands(app, context, action);
+  add_usage_commands(app, context, action);
   add_bucket_commands(app, context, action);
 }
 

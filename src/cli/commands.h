@@ -88,6 +88,9 @@ using Action = std::function<int()>;
 // available). A parsed command stores its action in `action`.
 void add_data_commands(CLI::App& app, CommandContext& context, Action& action);
 
+// Registers the `usage` group (spec/cli.md §5): list and summary, on every store.
+void add_usage_commands(CLI::App& app, CommandContext& context, Action& action);
+
 // Registers deploy, delete, status, list, version, check, upgrade, cfn-template and
 // lambda-export (spec/cli.md §3) and the namespace group (§9), all on DynamoDB tables.
 void add_infrastructure_commands(CLI::App& app, CommandContext& context, Action& action);

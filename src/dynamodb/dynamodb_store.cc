@@ -18,7 +18,9 @@
 #include "dynamodb/namespaces.h"
 #include "dynamodb/provisioner_item.h"
 #include "dynamodb/sharding.h"
+#include "dynamodb/usage_query.h"
 #include "store/request_checks.h"
+#include "store/usage_query.h"
 
 namespace zae::dynamodb {
 namespace {
@@ -241,7 +243,7 @@ DynamoDbStore::~DynamoDbStore() = default;
 
 StoreCapabilities DynamoDbStore::capabilities() const {
   return StoreCapabilities{.supports_audit_logging = true,
-                           .supports_usage_snapshots = false,
+                           .supports_usage_snapshots = true,
                            .supports_infrastructure_management = true,
                            .supports_change_streams = true,
                            .supports_batch_operations = true};
@@ -1067,6 +1069,13 @@ void DynamoDbStore::put_provisioner_state(const ProvisionerState& state) {
   with_zae_errors("write provisioner state", [&] {
     (void)client_.put_item({.table_name = opened_.table_name,
                             .item = encode_provisioner_state(opened_.namespace_id, state)});
+  });
+}
+
+UsagePage DynamoDbStore::get_usage_snapshots(const UsageQuery& query) {
+  detail::validate_usage_query(query);
+  return with_zae_errors("query usage snapshots", [&] {
+    return query_usage_snapshots(client_, opened_.table_name, opened_.namespace_id, query);
   });
 }
 

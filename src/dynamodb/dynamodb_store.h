@@ -93,6 +93,9 @@ class DynamoDbStore final : public Store {
       const std::string& entity_id, std::size_t limit,
       const std::optional<std::string>& start_event_id) override;
 
+  // Reads what an aggregator wrote (src/dynamodb/usage_query.h); this store writes no usage.
+  UsagePage get_usage_snapshots(const UsageQuery& query) override;
+
   std::optional<ProvisionerState> get_provisioner_state() override;
   void put_provisioner_state(const ProvisionerState& state) override;
 

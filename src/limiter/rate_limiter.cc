@@ -431,6 +431,14 @@ void RateLimiter::invalidate_config_cache() {
   context_->reset_fallback();
 }
 
+UsagePage RateLimiter::get_usage_snapshots(const UsageQuery& query) {
+  return context_->store->get_usage_snapshots(query);
+}
+
+UsageSummary RateLimiter::get_usage_summary(const UsageQuery& query) {
+  return summarize_usage(*context_->store, query);
+}
+
 Store& RateLimiter::store() const { return *context_->store; }
 
 const Clock& RateLimiter::clock() const { return context_->clock; }

@@ -10,6 +10,8 @@
 
 #include "zae/errors.h"
 
+#include "sqlite/usage.h"
+
 namespace zae::sqlite {
 namespace {
 
@@ -58,6 +60,7 @@ std::unique_ptr<Connection> Connection::open(const ConnectionSettings& settings)
                               is_transient(rc));
   }
   sqlite3_extended_result_codes(connection->db_, 1);
+  register_usage_functions(connection->db_);
   // A busy handler of our own instead of sqlite3_busy_timeout(): SQLite's default sleeps at
   // least 1 ms per retry, which under multi-process contention of sub-millisecond
   // transactions wastes most of the time the lock is free.

@@ -123,6 +123,20 @@ CREATE TABLE IF NOT EXISTS provisioner_managed (
   resource TEXT NOT NULL,
   PRIMARY KEY (ns, kind, entity_id, resource)
 ) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS usage_snapshots (
+  ns TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_kind INTEGER NOT NULL,
+  counters TEXT NOT NULL,
+  total_events INTEGER NOT NULL,
+  ttl INTEGER NOT NULL,
+  PRIMARY KEY (ns, entity_id, resource, window_start, window_kind)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_snapshots_by_resource
+  ON usage_snapshots (ns, resource, window_start);
 )sql";
 
 }  // namespace zae::sqlite

@@ -24,7 +24,9 @@
 #include "sqlite/codec.h"
 #include "sqlite/connection.h"
 #include "sqlite/schema.h"
+#include "sqlite/usage.h"
 #include "store/request_checks.h"
+#include "store/usage_query.h"
 
 namespace zae::sqlite {
 namespace {
@@ -72,27 +74,40 @@ constexpr char kSelectChildren[] =
     "WHERE ns = ?1 AND parent_id = ?2 ORDER BY entity_id";
 
 constexpr char kSelectBucket[] =
-    "SELECT limits, rf, shard_count, ttl FROM buckets "
+    "SELECT limits, rf, shard_count, ttl, usage_hour, usage_counters, usage_events FROM buckets "
     "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
 constexpr char kSelectEntityBuckets[] =
     "SELECT resource, shard, limits, rf, shard_count, ttl FROM buckets "
     "WHERE ns = ?1 AND entity_id = ?2 ORDER BY resource, shard";
 constexpr char kInsertBucket[] =
     "INSERT OR REPLACE INTO buckets "
-    "(ns, entity_id, resource, shard, limits, rf, cascades, parent_id, shard_count, ttl) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)";
+    "(ns, entity_id, resource, shard, limits, rf, cascades, parent_id, shard_count, ttl, "
+    "usage_hour, usage_counters, usage_events) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12)";
 constexpr char kUpdateBucketSetTtl[] =
-    "UPDATE buckets SET limits = ?5, rf = ?6, cascades = ?7, parent_id = ?8, ttl = ?9 "
+    "UPDATE buckets SET limits = ?5, rf = ?6, cascades = ?7, parent_id = ?8, ttl = ?9, "
+    "usage_hour = ?10, usage_counters = ?11, usage_events = ?12 "
     "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
 constexpr char kUpdateBucketKeepTtl[] =
-    "UPDATE buckets SET limits = ?5, rf = ?6, cascades = ?7, parent_id = ?8 "
+    "UPDATE buckets SET limits = ?5, rf = ?6, cascades = ?7, parent_id = ?8, "
+    "usage_hour = ?10, usage_counters = ?11, usage_events = ?12 "
     "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
 constexpr char kUpdateBucketTokens[] =
-    "UPDATE buckets SET limits = ?5, rf = ?6 "
+    "UPDATE buckets SET limits = ?5, rf = ?6, "
+    "usage_hour = ?7, usage_counters = ?8, usage_events = ?9 "
     "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
 constexpr char kUpdateBucketTokensClearTtl[] =
-    "UPDATE buckets SET limits = ?5, rf = ?6, ttl = NULL "
+    "UPDATE buckets SET limits = ?5, rf = ?6, ttl = NULL, "
+    "usage_hour = ?7, usage_counters = ?8, usage_events = ?9 "
     "WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3 AND shard = ?4";
+// Buckets of files created before usage recording get the pending-usage columns
+// (src/sqlite/usage.h); older builds never name them.
+constexpr char kSelectBucketUsageColumn[] =
+    "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'usage_hour'";
+constexpr char kAddBucketUsageColumns[] =
+    "ALTER TABLE buckets ADD COLUMN usage_hour INTEGER; "
+    "ALTER TABLE buckets ADD COLUMN usage_counters TEXT; "
+    "ALTER TABLE buckets ADD COLUMN usage_events INTEGER;";
 
 constexpr char kSelectEntityConfig[] =
     "SELECT limits FROM entity_configs WHERE ns = ?1 AND entity_id = ?2 AND resource = ?3";
@@ -205,6 +220,8 @@ struct WorkingBucket {
   // the stored rf, so a caller with an older `now` cannot make the next refill count the same
   // interval twice (B-1).
   std::int64_t rf = 0;
+  // The row's usage not yet in usage_snapshots; kept across expiry (src/sqlite/usage.h).
+  PendingUsage usage{};
 };
 
 StoredLimit* find_limit(WorkingBucket& bucket, std::string_view name) {
@@ -235,6 +252,9 @@ WorkingBucket load_bucket(Connection& connection, const std::string& ns,
   if (!select.step()) {
     return bucket;
   }
+  bucket.usage = PendingUsage{.hour = select.optional_int64(4),
+                              .counters = select.optional_text(5).value_or(""),
+                              .events = select.optional_int64(6).value_or(0)};
   const std::optional<std::int64_t> ttl = select.optional_int64(3);
   // Data-model §9: an item whose ttl <= now_s counts as expired even before it is removed.
   if (ttl && *ttl <= epoch_seconds(now_ms)) {
@@ -317,6 +337,16 @@ void bind_key(Statement& statement, const std::string& ns, const WorkingBucket& 
       .bind(4, std::int64_t{bucket.shard});
 }
 
+// Binds the pending-usage columns at `first`, `first` + 1, `first` + 2.
+void bind_usage(Statement& statement, int first, const PendingUsage& usage) {
+  statement.bind(first, usage.hour);
+  if (usage.hour) {
+    statement.bind(first + 1, usage.counters).bind(first + 2, usage.events);
+  } else {
+    statement.bind_null(first + 1).bind_null(first + 2);
+  }
+}
+
 // Writes a consumed bucket: a new row (replacing an expired one) or an update of rf, the
 // limits, the denormalized hierarchy (refreshed on every write; OQ-8) and the TTL.
 void write_consumed_bucket(Connection& connection, const std::string& ns,
@@ -333,6 +363,7 @@ void write_consumed_bucket(Connection& connection, const std::string& ns,
       .bind(6, bucket.rf)
       .bind(7, std::int64_t{hierarchy.cascade})
       .bind(8, hierarchy.parent_id);
+  bind_usage(write, 10, bucket.usage);
   if (sql != kUpdateBucketKeepTtl) {
     if (ttl.action == TtlPolicy::Action::kSet) {
       write.bind(9, ttl.value);
@@ -349,7 +380,9 @@ void write_bucket_tokens(Connection& connection, const std::string& ns, const Wo
   append_bucket_limits(limits, bucket.limits);
   Statement write(connection, sql);
   bind_key(write, ns, bucket);
-  write.bind(5, std::string_view(limits)).bind(6, bucket.rf).run();
+  write.bind(5, std::string_view(limits)).bind(6, bucket.rf);
+  bind_usage(write, 7, bucket.usage);
+  write.run();
 }
 
 BucketState to_bucket_state(const Connection& connection, std::string entity_id,
@@ -576,6 +609,9 @@ void SqliteStore::initialize() {
     }
   }
   connection->exec(kCreateTables);
+  if (!Statement(*connection, kSelectBucketUsageColumn).step()) {
+    connection->exec(kAddBucketUsageColumns);
+  }
 
   // Register the namespace when missing (NS-2). INSERT OR IGNORE also absorbs the rare id
   // collision, after which a fresh id is tried.
@@ -603,13 +639,15 @@ void SqliteStore::initialize() {
   // SQLite has no TTL daemon: expired rows of this namespace are removed when a store opens.
   // Readers treat expired buckets as absent in the meantime.
   const std::int64_t now_s = epoch_seconds(epoch_ms(now));
+  flush_pending_usage(*connection, namespace_id_, PendingScope::kExpired, {}, now_s);
   Statement(*connection, kPurgeExpiredBuckets).bind(1, namespace_id_).bind(2, now_s).run();
   Statement(*connection, kPurgeExpiredAudit).bind(1, namespace_id_).bind(2, now_s).run();
+  purge_expired_usage(*connection, namespace_id_, now_s);
   transaction.commit();
 }
 
 StoreCapabilities SqliteStore::capabilities() const {
-  return StoreCapabilities{.supports_audit_logging = true};
+  return StoreCapabilities{.supports_audit_logging = true, .supports_usage_snapshots = true};
 }
 
 std::string SqliteStore::describe() const { return options_.path; }
@@ -740,7 +778,20 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
     const Hierarchy row_hierarchy =
         owner == &request.target ? hierarchy
                                  : read_hierarchy(*connection, namespace_id_, owner->entity_id);
-    write_consumed_bucket(*connection, namespace_id_, buckets[index], row_hierarchy,
+    // Usage in the same transaction: one event per written bucket, both sides' amounts when
+    // they share the row (src/sqlite/usage.h).
+    UsageDelta usage;
+    for (std::size_t side = 0; side < sides.size() && sides[side] != nullptr; ++side) {
+      if (bucket_of[side] == index) {
+        for (const Limit& limit : sides[side]->limits) {
+          usage.add(limit.name(), detail::amount_of(request.amounts, limit.name()) * kMilli);
+        }
+      }
+    }
+    WorkingBucket& bucket = buckets[index];
+    accumulate_usage(*connection, namespace_id_, bucket.entity_id, bucket.resource, bucket.usage,
+                     usage.text(), now_ms);
+    write_consumed_bucket(*connection, namespace_id_, bucket, row_hierarchy,
                           consume_ttl(*owner, options_.bucket_ttl_multiplier, now_ms), scratch);
   }
   transaction.commit();
@@ -770,6 +821,7 @@ void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint no
       continue;
     }
     bool changed = false;
+    UsageDelta usage;
     for (const auto& [name, tokens_milli] : delta.tokens_milli) {
       StoredLimit* stored = find_limit(bucket, name);
       if (stored == nullptr || tokens_milli == 0) {
@@ -788,9 +840,13 @@ void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint no
       if (stored->total_consumed_milli) {
         *stored->total_consumed_milli += tokens_milli;
       }
+      usage.add(stored->name, tokens_milli);
       changed = true;
     }
     if (changed) {
+      // Adjustments, rollbacks and compensations are net usage at the time they are applied.
+      accumulate_usage(*connection, namespace_id_, bucket.entity_id, bucket.resource, bucket.usage,
+                       usage.text(), now_ms);
       // TTL unchanged (data-model §9, "adjust").
       write_bucket_tokens(*connection, namespace_id_, bucket, kUpdateBucketTokens);
     }
@@ -906,7 +962,9 @@ std::size_t SqliteStore::delete_entity(const std::string& entity_id,
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
   // EN-9, OQ-17: the entity, every configuration and every bucket, all in one transaction.
-  // Children and audit events are kept (EN-12).
+  // Children and audit events are kept (EN-12), and so is usage (moved out of the buckets first).
+  flush_pending_usage(*connection, namespace_id_, PendingScope::kEntity, entity_id,
+                      epoch_seconds(epoch_ms(now)));
   std::int64_t deleted = 0;
   for (const char* sql : {kDeleteEntity, kDeleteEntityConfigs, kDeleteEntityBuckets}) {
     Statement(*connection, sql).bind(1, namespace_id_).bind(2, entity_id).run();
@@ -1324,6 +1382,26 @@ void SqliteStore::put_provisioner_state(const ProvisionerState& state) {
     }
   }
   transaction.commit();
+}
+
+// ---- usage snapshots --------------------------------------------------------------------------
+
+UsagePage SqliteStore::get_usage_snapshots(const UsageQuery& query) {
+  detail::validate_usage_query(query);
+  const std::int64_t now_s = epoch_seconds(epoch_ms(clock_now()));
+  auto connection = pool_->acquire();
+  // A write transaction: the buckets' pending hours of this query move into usage_snapshots
+  // first, so the page sees every recorded operation.
+  Transaction transaction(*connection, Transaction::Mode::kWrite);
+  if (query.entity_id) {
+    flush_pending_usage(*connection, namespace_id_, PendingScope::kEntity, *query.entity_id, now_s);
+  } else {
+    flush_pending_usage(*connection, namespace_id_, PendingScope::kResource, *query.resource,
+                        now_s);
+  }
+  UsagePage page = query_usage(*connection, namespace_id_, query, now_s);
+  transaction.commit();
+  return page;
 }
 
 }  // namespace zae::sqlite

@@ -94,6 +94,9 @@ class SqliteStore final : public Store {
       const std::string& entity_id, std::size_t limit,
       const std::optional<std::string>& start_event_id) override;
 
+  // Usage is recorded by consume and apply_deltas themselves (src/sqlite/usage.h).
+  UsagePage get_usage_snapshots(const UsageQuery& query) override;
+
   std::optional<ProvisionerState> get_provisioner_state() override;
   void put_provisioner_state(const ProvisionerState& state) override;
 

@@ -1096,6 +1096,148 @@ TEST_P(StoreConformanceTest, OtherCallsValidateIdsAndResources) {
       ThrowsWithField<InvalidIdentifierError>("entity_id"));
 }
 
+// ---- usage snapshots (US-1..US-3) -------------------------------------------------------------
+// The query contract every backend shares. SQLite records usage itself; DynamoDB only reads
+// what an aggregator wrote (tests/integration/dynamodb_store/usage_query_test.cc), so the
+// data-dependent tests here state invariants that hold with and without snapshots.
+
+UsageQuery usage_query(std::optional<std::string> entity_id, std::optional<std::string> resource,
+                       std::size_t limit = 100) {
+  return UsageQuery{.entity_id = std::move(entity_id),
+                    .resource = std::move(resource),
+                    .window = std::nullopt,
+                    .start = std::nullopt,
+                    .end = std::nullopt,
+                    .limit = limit,
+                    .next_key = std::nullopt};
+}
+
+TEST_P(StoreConformanceTest, UsageQueryNeedsEntityOrResource) {
+  EXPECT_THAT([&] { store_->get_usage_snapshots(usage_query(std::nullopt, std::nullopt)); },
+              ThrowsWithField<ValidationError>("entity_id,resource"));
+  EXPECT_THAT([&] { summarize_usage(*store_, usage_query(std::nullopt, std::nullopt)); },
+              ThrowsWithField<ValidationError>("entity_id,resource"));
+}
+
+TEST_P(StoreConformanceTest, UsageQueryRejectsInvalidInput) {
+  const auto with = [](auto change) {
+    UsageQuery query = usage_query("key-1", std::nullopt);
+    change(query);
+    return query;
+  };
+  EXPECT_THAT([&] { store_->get_usage_snapshots(usage_query("key 1", std::nullopt)); },
+              ThrowsWithField<InvalidIdentifierError>("entity_id"));
+  EXPECT_THAT([&] { store_->get_usage_snapshots(usage_query(std::nullopt, "9bad")); },
+              ThrowsWithField<InvalidNameError>("resource"));
+  EXPECT_THAT([&] { store_->get_usage_snapshots(with([](auto& q) { q.window = "weekly"; })); },
+              ThrowsWithField<ValidationError>("window"));
+  EXPECT_THAT([&] { store_->get_usage_snapshots(with([](auto& q) { q.start = "yesterday"; })); },
+              ThrowsWithField<ValidationError>("start"));
+  EXPECT_THAT(
+      [&] { store_->get_usage_snapshots(with([](auto& q) { q.end = "2100-01-01T00:00:00"; })); },
+      ThrowsWithField<ValidationError>("end"));
+  EXPECT_THAT(
+      [&] {
+        store_->get_usage_snapshots(with([](auto& q) {
+          q.start = "2100-01-02T00:00:00Z";
+          q.end = "2100-01-01T00:00:00Z";
+        }));
+      },
+      ThrowsWithField<ValidationError>("start"));
+  EXPECT_THAT([&] { store_->get_usage_snapshots(with([](auto& q) { q.limit = 0; })); },
+              ThrowsWithField<ValidationError>("limit"));
+  EXPECT_THAT([&] { store_->get_usage_snapshots(with([](auto& q) { q.limit = 10'001; })); },
+              ThrowsWithField<ValidationError>("limit"));
+  for (const char* token : {"not a token", "AAAA", "dTE", "x"}) {
+    EXPECT_THAT([&] { store_->get_usage_snapshots(with([&](auto& q) { q.next_key = token; })); },
+                ThrowsWithField<ValidationError>("next_key"))
+        << token;
+  }
+}
+
+TEST_P(StoreConformanceTest, UsageQueryOfUnknownEntityOrResourceIsEmpty) {
+  for (const UsageQuery& query :
+       {usage_query("nobody", std::nullopt), usage_query("nobody", "gpt-4"),
+        usage_query(std::nullopt, "nothing")}) {
+    const UsagePage page = store_->get_usage_snapshots(query);
+    EXPECT_THAT(page.snapshots, IsEmpty());
+    EXPECT_FALSE(page.next_key.has_value());
+    const UsageSummary summary = summarize_usage(*store_, query);
+    EXPECT_EQ(summary.snapshot_count, 0u);
+    EXPECT_THAT(summary.total, IsEmpty());
+    EXPECT_FALSE(summary.min_window_start.has_value());
+  }
+}
+
+// Pages of every size visit the same snapshots as one large page, in the same (descending)
+// order, and a page's next_key does not continue another query.
+TEST_P(StoreConformanceTest, UsagePagesVisitEverySnapshotOnceInDescendingOrder) {
+  for (const char* resource : {"gpt-4", "gpt-4o", "embed"}) {
+    ASSERT_EQ(
+        consume(target("key-1", resource, {rpm10_, tpm1000_}), {{"rpm", 1}, {"tpm", 100}}).kind,
+        ConsumeResult::Kind::kAdmitted);
+    ASSERT_EQ(consume(target("key-2", resource, {rpm10_}), {{"rpm", 2}}).kind,
+              ConsumeResult::Kind::kAdmitted);
+  }
+  advance(1h);
+  ASSERT_EQ(consume(target("key-1", "gpt-4", {rpm10_, tpm1000_}), {{"rpm", 1}, {"tpm", 5}}).kind,
+            ConsumeResult::Kind::kAdmitted);
+
+  const auto key_of = [](const UsageSnapshot& s) {
+    return s.entity_id + "|" + s.resource + "|" + s.window + "|" + s.window_start;
+  };
+  for (const UsageQuery& base : {usage_query("key-1", std::nullopt), usage_query("key-1", "gpt-4"),
+                                 usage_query(std::nullopt, "gpt-4")}) {
+    UsageQuery all = base;
+    all.limit = 1000;
+    const UsagePage whole = store_->get_usage_snapshots(all);
+    ASSERT_FALSE(whole.next_key.has_value());
+    std::vector<std::string> expected;
+    for (const UsageSnapshot& s : whole.snapshots) {
+      expected.push_back(key_of(s));
+      EXPECT_FALSE(s.window_end.empty());
+      EXPECT_GE(s.window_end, s.window_start);
+    }
+    // Entity mode descends by resource, then window start; resource mode by window start.
+    for (std::size_t i = 1; i < whole.snapshots.size(); ++i) {
+      const UsageSnapshot& a = whole.snapshots[i - 1];
+      const UsageSnapshot& b = whole.snapshots[i];
+      if (base.entity_id) {
+        EXPECT_GE(a.resource, b.resource);
+        if (a.resource == b.resource) {
+          EXPECT_GE(a.window_start, b.window_start);
+        }
+      } else {
+        EXPECT_GE(a.window_start, b.window_start);
+      }
+    }
+    for (std::size_t size : {1u, 2u, 5u}) {
+      UsageQuery query = base;
+      query.limit = size;
+      std::vector<std::string> seen;
+      for (int pages = 0; pages < 100; ++pages) {
+        const UsagePage page = store_->get_usage_snapshots(query);
+        EXPECT_LE(page.snapshots.size(), size);
+        for (const UsageSnapshot& s : page.snapshots) {
+          seen.push_back(key_of(s));
+        }
+        if (!page.next_key) {
+          break;
+        }
+        // Another entity's or resource's query refuses this page's key.
+        UsageQuery other = base.entity_id ? usage_query("key-2", base.resource, size)
+                                          : usage_query(std::nullopt, "embed", size);
+        other.next_key = page.next_key;
+        EXPECT_THAT([&] { store_->get_usage_snapshots(other); },
+                    ThrowsWithField<ValidationError>("next_key"));
+        query.next_key = page.next_key;
+      }
+      EXPECT_EQ(seen, expected) << "page size " << size;
+    }
+    EXPECT_EQ(summarize_usage(*store_, base).snapshot_count, whole.snapshots.size());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::ValuesIn(all_backends()),
                          label);
 

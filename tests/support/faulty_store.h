@@ -205,6 +205,9 @@ class FaultyStore final : public Store {
     return forward("get_audit_events",
                    [&] { return inner_->get_audit_events(entity_id, limit, start_event_id); });
   }
+  UsagePage get_usage_snapshots(const UsageQuery& query) override {
+    return forward("get_usage_snapshots", [&] { return inner_->get_usage_snapshots(query); });
+  }
   std::optional<ProvisionerState> get_provisioner_state() override {
     return forward("get_provisioner_state", [&] { return inner_->get_provisioner_state(); });
   }
