@@ -12,7 +12,9 @@
 #include "zae/errors.h"
 
 #include "aggregator/checkpoint.h"
+#include "core/bucket.h"
 #include "dynamodb/namespaces.h"
+#include "dynamodb/sharding.h"
 
 namespace zae::aggregator {
 namespace {
@@ -55,15 +57,17 @@ struct Aggregator::Counters {
   std::atomic<std::int64_t> refills_skipped{0};
   std::atomic<std::int64_t> errors{0};
   std::atomic<std::int64_t> shards{0};
+  std::atomic<std::int64_t> bucket_splits{0};
   std::atomic<std::int64_t> lag_ms{0};
 };
 
 std::string format_metrics(const AggregatorMetrics& m) {
   return fmt::format(
       "records={} skipped={} snapshot_updates={} transactions={} refills={}/{} lag={:.1f}s "
-      "errors={} shards={}",
+      "errors={} shards={} splits={}",
       m.records_processed, m.records_skipped, m.snapshot_updates, m.transactions, m.refills_written,
-      m.refills_skipped, static_cast<double>(m.lag.count()) / 1000.0, m.errors, m.shards);
+      m.refills_skipped, static_cast<double>(m.lag.count()) / 1000.0, m.errors, m.shards,
+      m.bucket_splits);
 }
 
 std::unique_ptr<Aggregator> Aggregator::open(std::shared_ptr<aws::DynamoDbClient> client,
@@ -141,6 +145,7 @@ AggregatorMetrics Aggregator::metrics() const {
                            .refills_skipped = c.refills_skipped.load(),
                            .errors = c.errors.load(),
                            .shards = c.shards.load(),
+                           .bucket_splits = c.bucket_splits.load(),
                            .lag = std::chrono::milliseconds(c.lag_ms.load())};
 }
 
@@ -525,11 +530,41 @@ void Aggregator::refill(const std::vector<ParsedRecord>& parsed, std::int64_t no
 }
 
 void Aggregator::on_bucket_batch(const BucketBatchState& state) {
-  // TODO(#7): proactive shard doubling (AG-13) and propagation to new shards (AG-14) belong
-  // here, driven by `state` (last image, batch consumption per limit, shard count); they are
-  // owned by the sharding work in src/dynamodb, which decides how shard growth is triggered
-  // (OQ-33: the original's wcu ratio doubles forever).
-  (void)state;
+  // AG-13 with OQ-33 fixed: the write budget is judged refilled to now (1000 WCU per second),
+  // so a bucket splits on its write rate, not after its thousandth write; split_shards also
+  // tells the existing shards and creates the new ones (AG-14), dealing out shard 0's balance
+  // instead of creating tokens. Clients split reactively too, when the budget is gone.
+  if (state.shard != 0 || !state.last.wcu || options_.max_shard_count <= 1) {
+    return;
+  }
+  const dynamodb::BucketLimitFields& wcu = *state.last.wcu;
+  if (wcu.capacity_milli <= 0 || wcu.refill_period_ms <= 0) {
+    return;
+  }
+  const std::int64_t now = now_ms();
+  const core::TokenState budget = core::refill(
+      core::TokenState{wcu.tokens_milli, state.last.refill_ms}, now,
+      core::BucketParams{wcu.capacity_milli, wcu.refill_amount_milli, wcu.refill_period_ms});
+  if (budget.tokens_milli * 5 >= wcu.capacity_milli) {
+    return;  // at least 20 % left (exactly 20 % does not split, as in the original)
+  }
+  try {
+    if (dynamodb::split_shards(*client_,
+                               dynamodb::ShardSplitTarget{.table = options_.table_name,
+                                                          .ns = state.namespace_id,
+                                                          .entity_id = state.entity_id,
+                                                          .resource = state.resource,
+                                                          .observed = state.last.shard_count,
+                                                          .max_shard_count =
+                                                              options_.max_shard_count},
+                               now)) {
+      counters_->bucket_splits += 1;
+    }
+  } catch (const std::exception& error) {
+    counters_->errors += 1;
+    log(fmt::format("aggregator: splitting the shards of {}/{} failed: {}", state.entity_id,
+                    state.resource, error.what()));
+  }
 }
 
 }  // namespace zae::aggregator

@@ -60,6 +60,9 @@ struct AggregatorOptions {
   std::function<void(std::chrono::milliseconds)> sleep{};
   // Warnings and per-record errors, one line each. Default: standard error.
   std::function<void(std::string_view)> log{};
+  // Proactive write sharding (AG-13): shard 0 of a bucket whose write budget (wcu, refilled to
+  // now) is below a fifth of its capacity is split, up to this many shards; 1 turns it off.
+  int max_shard_count = 32;
   // Test hook: after this many committed transactions the aggregator halts as if killed: the
   // rest of the batch is abandoned (no further transaction, no refill) and run() returns.
   std::optional<std::int64_t> halt_after_transactions{};
@@ -75,7 +78,8 @@ struct AggregatorMetrics {
   std::int64_t refills_written = 0;
   std::int64_t refills_skipped = 0;  // the refill's condition failed (someone wrote first)
   std::int64_t errors = 0;
-  std::int64_t shards = 0;  // shards known
+  std::int64_t shards = 0;         // stream shards known
+  std::int64_t bucket_splits = 0;  // buckets whose write shards this aggregator doubled
   std::chrono::milliseconds lag{0};
 };
 // "records=12 skipped=3 snapshot_updates=8 transactions=2 refills=1/0 lag=0.8s errors=0 shards=1"
