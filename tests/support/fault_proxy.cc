@@ -591,6 +591,8 @@ void FaultProxy::serve(Connection& connection) {
         case FaultMode::kBlackhole:
           hold();
           return;
+        case FaultMode::kApplyThenDrop:
+          return;
         case FaultMode::kTruncate:
         case FaultMode::kResetMidResponse: {
           const std::size_t body = response->body_size();

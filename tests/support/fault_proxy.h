@@ -40,6 +40,10 @@ enum class FaultMode {
   // Forward the request, read the whole upstream response and throw it away; never answer. The
   // server HAS applied the request: the dangerous case for a non-idempotent write.
   kBlackhole,
+  // Forward the request, read the whole upstream response and throw it away, then close (FIN)
+  // without a byte of it: a connection lost right after the server applied the request. To a
+  // client this looks like a keep-alive connection the server closed before reading.
+  kApplyThenDrop,
   // Forward, then send back the response cut after `cut_at` bytes of body (half the body when
   // unset) and close with FIN.
   kTruncate,

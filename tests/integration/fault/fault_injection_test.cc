@@ -16,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -36,7 +37,7 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 // Short deadlines keep the suite fast; DynamoDB Local answers a write in a few milliseconds.
-constexpr std::chrono::milliseconds kTimeout = 300ms;
+constexpr std::chrono::milliseconds kTimeout = 500ms;
 constexpr int kMaxAttempts = 2;
 // One request: every attempt times out, with the backoff between them (100 ms ceiling for the
 // first retry, doubling).
@@ -104,8 +105,17 @@ class FaultInjectionTest : public ::testing::TestWithParam<Transport> {
     setenv("AWS_ACCESS_KEY_ID", "local", /*overwrite=*/0);
     setenv("AWS_SECRET_ACCESS_KEY", "local", /*overwrite=*/0);
     table_ = new std::string("zae-it-fault-" + std::to_string(std::random_device{}() % 1000000));
-    // Provisions the table, directly (not through a proxy).
-    (void)open_store(direct_uri());
+    // Provisions the table, directly (not through a proxy), and warms DynamoDB Local up: its
+    // first requests of each kind are slow, and the proxied stores run on short deadlines.
+    std::shared_ptr<Store> store = open_store(direct_uri(), {.namespace_name = "warm-up"});
+    RateLimiter limiter(store);
+    for (int i = 0; i < 20; ++i) {
+      const std::string entity = "warm-" + std::to_string(i % 4);
+      Lease lease = limiter.acquire(request(entity, 1));
+      lease.adjust({{"rpm", 1}});
+      lease.commit();
+      (void)store->get_bucket(entity, "api");
+    }
   }
 
   static void TearDownTestSuite() {
@@ -288,6 +298,154 @@ TEST_P(FaultInjectionTest, LatencyWithinTheTimeoutIsOnlySlower) {
   acquire_ok("key-latency", 2);
   EXPECT_EQ(stored_consumed("key-latency"), 3);
   EXPECT_GE(proxy().stats().faults_applied, 1U);
+}
+
+TEST_P(FaultInjectionTest, OneDroppedReadOnAWarmConnectionIsResentOnAFreshOne) {
+  acquire_ok("key-stale", 1);
+  const std::size_t accepted = proxy().stats().connections_accepted;
+  // As a server that closed the idle keep-alive connection just as the request arrived: the
+  // transport sends a read again on a fresh connection, within the same call.
+  proxy().set_fault(
+      Fault{.mode = FaultMode::kDrop, .hits = 1, .match = "DynamoDB_20120810.GetItem"});
+  within(
+      kCallBound, [&] { EXPECT_TRUE(store_->get_bucket("key-stale", "api").has_value()); },
+      "get_bucket");
+  EXPECT_EQ(proxy().stats().faults_applied, 1U);
+  EXPECT_GT(proxy().stats().connections_accepted, accepted);
+}
+
+TEST_P(FaultInjectionTest, OneDroppedWriteOnAWarmConnectionIsReportedNotResent) {
+  acquire_ok("key-stale-write", 1);
+  // The same drop cannot be told apart from a connection lost after DynamoDB applied the write
+  // (LostConnectionAfterAnAppliedWriteIsNotAppliedTwice), so a write is not sent again.
+  proxy().set_fault(
+      Fault{.mode = FaultMode::kDrop, .hits = 1, .match = "DynamoDB_20120810.UpdateItem"});
+  within(
+      kCallBound,
+      [&] {
+        EXPECT_THROW(limiter().acquire(request("key-stale-write", 2, OnUnavailable::kBlock)),
+                     RateLimiterUnavailable);
+      },
+      "acquire");
+  EXPECT_EQ(proxy().stats().faults_applied, 1U);
+  acquire_ok("key-stale-write", 4);
+  EXPECT_EQ(stored_consumed("key-stale-write"), 5);
+}
+
+TEST_P(FaultInjectionTest, FaultsCanBeScheduledByCountTimeAndPeriod) {
+  acquire_ok("key-schedule", 1);
+  // Every second write stalls, for two hits: of four calls, at most two fail (a failed call may
+  // make the next one read before it writes, which shifts the count).
+  proxy().set_fault(Fault{.mode = FaultMode::kStall,
+                          .hits = 2,
+                          .every = 2,
+                          .match = "DynamoDB_20120810.UpdateItem"});
+  int failed = 0;
+  for (int i = 0; i < 4; ++i) {
+    within(
+        kCallBound,
+        [&] {
+          try {
+            limiter().acquire(request("key-schedule", 1, OnUnavailable::kBlock)).commit();
+          } catch (const RateLimiterUnavailable&) {
+            ++failed;
+          }
+        },
+        "acquire");
+  }
+  EXPECT_GE(failed, 1);
+  EXPECT_LE(failed, 2);
+  EXPECT_EQ(proxy().stats().faults_applied, 2U);
+  EXPECT_EQ(proxy().mode(), FaultMode::kPass);
+  // By time: heals by itself.
+  proxy().set_fault(Fault{.mode = FaultMode::kDrop, .duration = 50ms});
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(proxy().mode(), FaultMode::kPass);
+  acquire_ok("key-schedule", 1);
+  EXPECT_EQ(stored_consumed("key-schedule"), 6 - failed);  // a stalled write never arrived
+}
+
+// The dangerous case: the write reached DynamoDB and only its answer was lost.
+
+TEST_P(FaultInjectionTest, BlackholedCreateOfANewBucketIsNotAppliedTwice) {
+  // The first acquire of a bucket creates it with a conditional PutItem. A replay of that put
+  // after a lost answer fails its condition against its own first write.
+  proxy().set_fault(
+      Fault{.mode = FaultMode::kBlackhole, .hits = 1, .match = "DynamoDB_20120810.PutItem"});
+  bool admitted = false;
+  within(
+      kCallBound,
+      [&] {
+        try {
+          limiter().acquire(request("key-create", 7, OnUnavailable::kBlock)).commit();
+          admitted = true;
+        } catch (const RateLimiterUnavailable&) {
+        }
+      },
+      "acquire");
+  EXPECT_EQ(proxy().stats().faults_applied, 1U);
+  const std::int64_t stored = stored_consumed("key-create");
+  EXPECT_EQ(stored, 7) << (admitted ? "admitted once" : "reported unavailable");
+  acquire_ok("key-create", 1);
+  EXPECT_EQ(stored_consumed("key-create"), stored + 1);
+}
+
+TEST_P(FaultInjectionTest, LostConnectionAfterAnAppliedWriteIsNotAppliedTwice) {
+  acquire_ok("key-lost", 1);
+  // The write is applied, then the warm connection closes without an answer: to the transport
+  // this looks like a stale keep-alive connection.
+  proxy().set_fault(
+      Fault{.mode = FaultMode::kApplyThenDrop, .hits = 1, .match = "DynamoDB_20120810.UpdateItem"});
+  bool admitted = false;
+  within(
+      kCallBound,
+      [&] {
+        try {
+          limiter().acquire(request("key-lost", 10, OnUnavailable::kBlock)).commit();
+          admitted = true;
+        } catch (const RateLimiterUnavailable&) {
+        }
+      },
+      "acquire");
+  EXPECT_EQ(proxy().stats().faults_applied, 1U);
+  EXPECT_EQ(stored_consumed("key-lost"), 11) << (admitted ? "admitted" : "reported unavailable");
+}
+
+TEST_P(FaultInjectionTest, BlackholedAdjustmentIsNotAppliedTwice) {
+  Lease lease = limiter().acquire(request("key-adjust", 1));
+  lease.adjust({{"rpm", 5}});
+  proxy().set_fault(
+      Fault{.mode = FaultMode::kBlackhole, .hits = 1, .match = "DynamoDB_20120810.UpdateItem"});
+  within(
+      kCallBound, [&] { EXPECT_THROW(lease.commit(), InfrastructureError); }, "commit");
+  // The adjustment may have been applied; committing again (as the destructor would) must not
+  // apply it a second time.
+  within(
+      kCallBound,
+      [&] {
+        try {
+          lease.commit();
+        } catch (const InfrastructureError&) {
+        }
+      },
+      "commit again");
+  { Lease ended = std::move(lease); }
+  const std::int64_t stored = stored_consumed("key-adjust");
+  EXPECT_TRUE(stored == 1 || stored == 6) << "stored consumption " << stored;
+}
+
+TEST_P(FaultInjectionTest, BlackholedRollbackIsReportedAndNotAppliedTwice) {
+  acquire_ok("key-rollback", 1);
+  Lease lease = limiter().acquire(request("key-rollback", 4));
+  proxy().set_fault(
+      Fault{.mode = FaultMode::kBlackhole, .hits = 1, .match = "DynamoDB_20120810.UpdateItem"});
+  within(
+      kCallBound, [&] { EXPECT_THROW(lease.rollback(), InfrastructureError); }, "rollback");
+  EXPECT_FALSE(lease.is_active());
+  { Lease ended = std::move(lease); }
+  const std::int64_t stored = stored_consumed("key-rollback");
+  EXPECT_TRUE(stored == 1 || stored == 5) << "stored consumption " << stored;
+  acquire_ok("key-rollback", 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, FaultInjectionTest,
