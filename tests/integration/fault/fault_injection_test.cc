@@ -411,6 +411,36 @@ TEST_P(FaultInjectionTest, LostConnectionAfterAnAppliedWriteIsNotAppliedTwice) {
   EXPECT_EQ(stored_consumed("key-lost"), 11) << (admitted ? "admitted" : "reported unavailable");
 }
 
+TEST_P(FaultInjectionTest, BlackholedCascadeCreateTransactionIsNotAppliedTwice) {
+  // Child and parent buckets created together: one TransactWriteItems, which the client
+  // retries with the same ClientRequestToken (DynamoDB applies a token once).
+  limiter().create_entity({.entity_id = "project-1"});
+  limiter().create_entity(
+      {.entity_id = "key-cascade", .parent_id = "project-1", .cascade = true});
+  proxy().set_fault(Fault{.mode = FaultMode::kBlackhole,
+                          .hits = 1,
+                          .match = "DynamoDB_20120810.TransactWriteItems"});
+  bool admitted = false;
+  within(
+      kCallBound,
+      [&] {
+        try {
+          limiter().acquire(request("key-cascade", 3, OnUnavailable::kBlock)).commit();
+          admitted = true;
+        } catch (const RateLimiterUnavailable&) {
+        }
+      },
+      "acquire");
+  EXPECT_EQ(proxy().stats().faults_applied, 1U);
+  const std::int64_t child = stored_consumed("key-cascade");
+  const std::int64_t parent = stored_consumed("project-1");
+  EXPECT_EQ(child, parent);
+  EXPECT_TRUE(child == 3 || (child == 0 && !admitted)) << "child " << child;
+  if (admitted) {
+    EXPECT_EQ(child, 3);
+  }
+}
+
 TEST_P(FaultInjectionTest, BlackholedAdjustmentIsNotAppliedTwice) {
   Lease lease = limiter().acquire(request("key-adjust", 1));
   lease.adjust({{"rpm", 5}});
