@@ -104,13 +104,16 @@ class FaultInjectionTest : public ::testing::TestWithParam<Transport> {
     // DynamoDB Local accepts any credentials; the default chain reads these.
     setenv("AWS_ACCESS_KEY_ID", "local", /*overwrite=*/0);
     setenv("AWS_SECRET_ACCESS_KEY", "local", /*overwrite=*/0);
-    table_ = new std::string("zae-it-fault-" + std::to_string(std::random_device{}() % 1000000));
+    // One table for every process of the suite (CTest runs each test in its own): created by
+    // the first, found by the others. Namespaces keep the tests apart.
+    table_ = new std::string("zae-it-fault");
+    run_id_ = new std::string(std::to_string(std::random_device{}() % 1000000));
     // Provisions the table, directly (not through a proxy), and warms DynamoDB Local up: its
     // first requests of each kind are slow, and the proxied stores run on short deadlines.
     std::shared_ptr<Store> store = open_store(direct_uri(), {.namespace_name = "warm-up"});
     RateLimiter limiter(store);
-    for (int i = 0; i < 20; ++i) {
-      const std::string entity = "warm-" + std::to_string(i % 4);
+    for (int i = 0; i < 12; ++i) {
+      const std::string entity = "warm-" + *run_id_ + "-" + std::to_string(i % 4);
       Lease lease = limiter.acquire(request(entity, 1));
       lease.adjust({{"rpm", 1}});
       lease.commit();
@@ -121,8 +124,10 @@ class FaultInjectionTest : public ::testing::TestWithParam<Transport> {
   static void TearDownTestSuite() {
     delete upstream_;
     delete table_;
+    delete run_id_;
     upstream_ = nullptr;
     table_ = nullptr;
+    run_id_ = nullptr;
   }
 
   static std::string direct_uri() {
@@ -136,7 +141,7 @@ class FaultInjectionTest : public ::testing::TestWithParam<Transport> {
       GTEST_SKIP() << "ZAE_TEST_DYNAMODB_ENDPOINT is not set (DynamoDB Local)";
     }
     proxy_ = std::make_unique<FaultProxy>((*upstream_)->host, (*upstream_)->port);
-    namespace_ = "fault-" + std::to_string(counter_++);
+    namespace_ = "fault-" + *run_id_ + "-" + std::to_string(counter_++);
     store_ = std::shared_ptr<Store>(open_store(proxied_uri(), {.namespace_name = namespace_}));
     truth_ = open_store(direct_uri(), {.namespace_name = namespace_});
     RateLimiterOptions options;
@@ -198,6 +203,7 @@ class FaultInjectionTest : public ::testing::TestWithParam<Transport> {
 
   static inline std::optional<Upstream>* upstream_ = nullptr;
   static inline std::string* table_ = nullptr;
+  static inline std::string* run_id_ = nullptr;
   static inline int counter_ = 0;
 
   std::unique_ptr<FaultProxy> proxy_;
