@@ -475,9 +475,11 @@ TYPED_TEST(TransportFaultTest, NonIdempotentRequestDroppedOnReusedConnectionIsNo
   EXPECT_EQ(transport.send(non_idempotent(post(server.url() + "/", "one"))).body, "one");
   EXPECT_EQ(failure_kind(transport, non_idempotent(post(server.url() + "/", "two"))),
             NetworkErrorKind::kReset);
+  // libcurl may open a fresh connection for its resend before the body refuses to rewind; no
+  // request is sent on it.
   EXPECT_EQ(server.requests(), 2u);
-  EXPECT_EQ(server.connections(), 1u);
   EXPECT_EQ(transport.send(non_idempotent(post(server.url() + "/", "three"))).body, "three");
+  EXPECT_EQ(server.requests(), 3u);
 }
 
 TYPED_TEST(TransportFaultTest, NonIdempotentSendAllDoesNotResendDroppedRequests) {
