@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "support/fault_proxy.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -17,6 +9,14 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace zae::test {
 namespace {
@@ -105,9 +105,8 @@ std::optional<Framing> framing_of(std::string_view head, bool is_response) {
   while (line_end != std::string_view::npos && line_end + 2 < head.size()) {
     const std::size_t begin = line_end + 2;
     line_end = head.find("\r\n", begin);
-    const std::string_view line =
-        head.substr(begin, line_end == std::string_view::npos ? head.size() - begin
-                                                              : line_end - begin);
+    const std::string_view line = head.substr(
+        begin, line_end == std::string_view::npos ? head.size() - begin : line_end - begin);
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
       continue;
@@ -115,8 +114,8 @@ std::optional<Framing> framing_of(std::string_view head, bool is_response) {
     const std::string_view name = trim(line.substr(0, colon));
     const std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "Content-Length")) {
-      framing.length = static_cast<std::size_t>(std::strtoull(std::string(value).c_str(),
-                                                              nullptr, 10));
+      framing.length =
+          static_cast<std::size_t>(std::strtoull(std::string(value).c_str(), nullptr, 10));
       has_length = true;
     } else if (iequals(name, "Transfer-Encoding") && value.find("chunked") != value.npos) {
       framing.kind = Framing::Kind::kChunked;
@@ -151,9 +150,8 @@ std::optional<std::size_t> chunked_length(std::string_view body) {
     if (eol == std::string_view::npos) {
       return std::nullopt;
     }
-    const std::size_t size =
-        static_cast<std::size_t>(std::strtoull(std::string(body.substr(pos, eol - pos)).c_str(),
-                                               nullptr, 16));
+    const std::size_t size = static_cast<std::size_t>(
+        std::strtoull(std::string(body.substr(pos, eol - pos)).c_str(), nullptr, 16));
     pos = eol + 2;
     if (size == 0) {
       // Trailer lines, then an empty line.

@@ -89,8 +89,8 @@ template <class Call>
 void within(std::chrono::milliseconds bound, Call&& call, const std::string& what) {
   const auto start = SteadyClock::now();
   call();
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() -
-                                                                          start);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
   EXPECT_LE(took.count(), bound.count()) << what << " took " << took.count() << " ms";
 }
 
@@ -132,8 +132,7 @@ class FaultInjectionTest : public ::testing::TestWithParam<Transport> {
 
   static std::string direct_uri() {
     const Upstream& up = **upstream_;
-    return "dynamodb://" + *table_ + "?endpoint=http://" + up.host + ":" +
-           std::to_string(up.port);
+    return "dynamodb://" + *table_ + "?endpoint=http://" + up.host + ":" + std::to_string(up.port);
   }
 
   void SetUp() override {
@@ -342,10 +341,8 @@ TEST_P(FaultInjectionTest, FaultsCanBeScheduledByCountTimeAndPeriod) {
   acquire_ok("key-schedule", 1);
   // Every second write stalls, for two hits: of four calls, at most two fail (a failed call may
   // make the next one read before it writes, which shifts the count).
-  proxy().set_fault(Fault{.mode = FaultMode::kStall,
-                          .hits = 2,
-                          .every = 2,
-                          .match = "DynamoDB_20120810.UpdateItem"});
+  proxy().set_fault(Fault{
+      .mode = FaultMode::kStall, .hits = 2, .every = 2, .match = "DynamoDB_20120810.UpdateItem"});
   int failed = 0;
   for (int i = 0; i < 4; ++i) {
     within(
@@ -421,11 +418,9 @@ TEST_P(FaultInjectionTest, BlackholedCascadeCreateTransactionIsNotAppliedTwice) 
   // Child and parent buckets created together: one TransactWriteItems, which the client
   // retries with the same ClientRequestToken (DynamoDB applies a token once).
   limiter().create_entity({.entity_id = "project-1"});
-  limiter().create_entity(
-      {.entity_id = "key-cascade", .parent_id = "project-1", .cascade = true});
-  proxy().set_fault(Fault{.mode = FaultMode::kBlackhole,
-                          .hits = 1,
-                          .match = "DynamoDB_20120810.TransactWriteItems"});
+  limiter().create_entity({.entity_id = "key-cascade", .parent_id = "project-1", .cascade = true});
+  proxy().set_fault(Fault{
+      .mode = FaultMode::kBlackhole, .hits = 1, .match = "DynamoDB_20120810.TransactWriteItems"});
   bool admitted = false;
   within(
       kCallBound,
