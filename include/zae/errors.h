@@ -17,9 +17,9 @@ namespace zae {
 //
 //   ZaeLimiterError
 //   ├── RateLimitError: RateLimitExceeded, LeaseExpiredError
-//   ├── InfrastructureError: RateLimiterUnavailable, StackOperationError,
-//   │     StackAlreadyExistsError, InfrastructureNotFoundError, NamespaceNotFoundError,
-//   │     NamespaceStateError
+//   ├── InfrastructureError: RateLimiterUnavailable, WriteOutcomeUnknownError,
+//   │     StackOperationError, StackAlreadyExistsError, InfrastructureNotFoundError,
+//   │     NamespaceNotFoundError, NamespaceStateError
 //   ├── EntityError: EntityNotFoundError, EntityExistsError
 //   ├── VersionError: VersionMismatchError, IncompatibleSchemaError
 //   └── ValidationError: InvalidIdentifierError, InvalidNameError
@@ -103,6 +103,15 @@ class InfrastructureError : public ZaeLimiterError {
 
  private:
   bool transient_;
+};
+
+// A write whose outcome is unknown: its request was sent and no answer came (a timeout, a
+// connection lost mid-exchange, a server error), so it may or may not have been applied. Sending
+// the same write again may apply it twice; Lease::commit never does. Transient.
+class WriteOutcomeUnknownError : public InfrastructureError {
+ public:
+  explicit WriteOutcomeUnknownError(const std::string& message)
+      : InfrastructureError(message, true) {}
 };
 
 // acquire() could not reach the store and on_unavailable is BLOCK. The message is the cause's

@@ -59,9 +59,11 @@ class Lease {
   // adjust() with negated amounts.
   void release(const Amounts& amounts);
 
-  // Writes pending adjustments and ends the lease. On a storage error it throws
-  // InfrastructureError and the lease stays active (a later commit may retry); the initial
-  // consumption is never undone by a failed commit (OQ-36).
+  // Writes pending adjustments, one bucket at a time, and ends the lease. On a storage error it
+  // throws InfrastructureError and the lease stays active: a later commit writes the buckets not
+  // written yet. A bucket whose write may have been applied without an answer
+  // (WriteOutcomeUnknownError) is never written again, so no adjustment is applied twice. The
+  // initial consumption is never undone by a failed commit (OQ-36).
   void commit();
   // Returns the durable consumption of this lease and ends it; adjustments are discarded.
   // Throws InfrastructureError when the write fails (the lease is ended regardless).
@@ -85,6 +87,8 @@ class Lease {
 
   void finish_quietly() noexcept;
   std::vector<BucketDelta> pending_deltas(bool rollback) const;
+  // Records the adjustments of `delta`'s bucket as written (its entries' initial = consumed).
+  void mark_durable(const BucketDelta& delta);
 
   const detail::LimiterContext* context_ = nullptr;
   ConsumeTarget target_;

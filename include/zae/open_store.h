@@ -26,7 +26,13 @@ struct StoreOptions {
 //   sqlite:relative/path.db        SQLite file relative to the working directory
 //   sqlite::memory:                a private in-memory SQLite database
 //   dynamodb://TABLE?region=R&endpoint=URL
-// SQLite URIs accept `?synchronous=normal|full` and `?busy_timeout_ms=N`.
+// SQLite URIs accept `?synchronous=normal|full` and `?busy_timeout_ms=N`. DynamoDB URIs also
+// accept `timeout_ms=N` (deadline of one HTTP attempt, default 10000), `connect_timeout_ms=N`
+// (default 2000), `max_attempts=N` (attempts per request including the first, default 3; a
+// non-idempotent write is retried only when it cannot have been applied) and
+// `transport=socket|curl` (default: socket for an http:// endpoint without a proxy, else curl).
+// A DynamoDB call then fails within about max_attempts × timeout_ms plus backoff (at most
+// 100 ms × (2^(max_attempts−1) − 1)).
 // Throws ValidationError (field "store") naming what is wrong with the URI, and
 // InfrastructureError when the store cannot be opened.
 std::unique_ptr<Store> open_store(std::string_view uri, const StoreOptions& options = {});

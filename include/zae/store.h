@@ -292,7 +292,9 @@ class Store {
   // Never admits more than a bucket holds at request.now, under any concurrency.
   virtual ConsumeResult consume(const ConsumeRequest& request) = 0;
   // Applies every delta unconditionally (each bucket independently). A delta for a bucket that
-  // does not exist is skipped (it never creates a partial bucket; OQ-22).
+  // does not exist is skipped (it never creates a partial bucket; OQ-22). Throws
+  // InfrastructureError when a write fails (the deltas before it are applied), and
+  // WriteOutcomeUnknownError when a write may have been applied without an answer arriving.
   virtual void apply_deltas(std::span<const BucketDelta> deltas, TimePoint now) = 0;
   // The stored bucket (shard 0) of (entity, resource), or nullopt.
   virtual std::optional<BucketState> get_bucket(const std::string& entity_id,

@@ -67,6 +67,7 @@ NetworkErrorKind kind_of(CURLcode code, long os_errno) {
     case CURLE_OPERATION_TIMEDOUT:
       return NetworkErrorKind::kTimeout;
     case CURLE_SEND_ERROR:
+    case CURLE_SEND_FAIL_REWIND:  // a non-idempotent request's connection died after sending
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
@@ -204,7 +205,22 @@ class Transfer {
       curl_easy_setopt(easy_, CURLOPT_POST, 1L);
       curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
-      curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request.body.data());
+      body_sent_ = 0;
+      if (request.idempotency == Idempotency::kNonIdempotent) {
+        // libcurl resends a request whose reused connection died before any response byte
+        // (Curl_retry_request), which for a non-idempotent request may apply it twice. A body
+        // read through a callback that refuses to rewind once read makes that resend fail
+        // (CURLE_SEND_FAIL_REWIND) instead; libcurl's liveness check before reuse still skips
+        // connections the server closed while idle.
+        curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, nullptr);
+        curl_easy_setopt(easy_, CURLOPT_POST, 1L);
+        curl_easy_setopt(easy_, CURLOPT_READFUNCTION, &Transfer::on_read);
+        curl_easy_setopt(easy_, CURLOPT_READDATA, this);
+        curl_easy_setopt(easy_, CURLOPT_SEEKFUNCTION, &Transfer::on_seek);
+        curl_easy_setopt(easy_, CURLOPT_SEEKDATA, this);
+      } else {
+        curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request.body.data());
+      }
       curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST,
                        request.method == "POST" ? nullptr : request.method.c_str());
     }
@@ -279,6 +295,24 @@ class Transfer {
     return bytes;
   }
 
+  static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+    auto* self = static_cast<Transfer*>(user);
+    const std::string& body = self->request_->body;
+    const std::size_t bytes = std::min(size * count, body.size() - self->body_sent_);
+    std::memcpy(buffer, body.data() + self->body_sent_, bytes);
+    self->body_sent_ += bytes;
+    return bytes;
+  }
+
+  static int on_seek(void* user, curl_off_t offset, int origin) {
+    auto* self = static_cast<Transfer*>(user);
+    // Only the no-op rewind of a body not read yet.
+    if (origin == SEEK_SET && offset == 0 && self->body_sent_ == 0) {
+      return CURL_SEEKFUNC_OK;
+    }
+    return CURL_SEEKFUNC_FAIL;
+  }
+
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* self = static_cast<Transfer*>(user);
     std::size_t bytes = size * count;
@@ -329,6 +363,8 @@ class Transfer {
   HttpResponse response_;
   bool out_of_memory_ = false;
   bool stale_connections_ = false;
+  // Body bytes handed to libcurl by on_read for the current request.
+  std::size_t body_sent_ = 0;
 };
 
 }  // namespace
@@ -508,7 +544,8 @@ std::vector<HttpOutcome> CurlTransport::send_all(std::span<const HttpRequest> re
   // more, on a new connection.
   bool retry = false;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    prepared[i] = outcomes[i].error.has_value() && active[i]->failed_on_stale_connections();
+    prepared[i] = outcomes[i].error.has_value() && active[i]->failed_on_stale_connections() &&
+                  requests[i].idempotency == Idempotency::kIdempotent;
     if (prepared[i]) {
       const HttpRequest& request = requests[i];
       auto timeout = request.timeout.count() > 0 ? request.timeout : options_.request_timeout;

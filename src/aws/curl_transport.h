@@ -47,7 +47,10 @@ struct CurlTransportOptions {
 // errors alike), so the transport adds no loop of its own; the fault tests pin the behaviour.
 // Such a request was not answered, and a server that closes an idle connection has not read it;
 // the caller's retry policy handles every other failure. A failure on a fresh connection is a
-// NetworkError.
+// NetworkError. A request marked Idempotency::kNonIdempotent is never sent twice: the server may
+// have applied it before the connection died, so its body cannot be rewound (the resend fails
+// as a kReset NetworkError) and the transport's own fresh-connection retry skips it; libcurl's
+// liveness check keeps it off connections already closed by the server.
 //
 // Thread-safety: send() and send_all() may be called concurrently from any number of threads.
 // The transport must outlive every call; destroy it only when no call is in flight. It calls

@@ -265,6 +265,7 @@ DynamoDbClient::CallResult DynamoDbClient::call(Api api, std::string_view operat
   }
   // Built once: every attempt sends the same URL and body, with fresh signed headers.
   HttpRequest request = new_request(api, std::move(body));
+  request.idempotency = idempotency;
   for (int attempt = 1;; ++attempt) {
     sign(api, operation, request);
     HttpResponse response;
@@ -376,10 +377,9 @@ GetItemResult DynamoDbClient::get_item(const GetItemRequest& q) {
 }
 
 Outcome<WriteItemResult> DynamoDbClient::try_put_item(const PutItemRequest& q) {
-  // A replayed put writes the same item again: idempotent in effect. (A replayed conditional put
-  // may then report a failed condition against its own first write.)
-  return write_outcome("PutItem",
-                       call(Api::kDynamoDb, "PutItem", put_item_body(q), Idempotency::kIdempotent));
+  // A replayed put writes the same item again: idempotent in effect, unless the caller says
+  // otherwise (a replayed conditional put reports a failed condition against its own write).
+  return write_outcome("PutItem", call(Api::kDynamoDb, "PutItem", put_item_body(q), q.idempotency));
 }
 
 WriteItemResult DynamoDbClient::put_item(const PutItemRequest& q) {
@@ -431,6 +431,7 @@ std::vector<ConcurrentUpdate> DynamoDbClient::try_update_items(
     for (std::size_t i : pending) {
       try {
         HttpRequest request = new_request(Api::kDynamoDb, bodies[i]);
+        request.idempotency = requests[i].idempotency;
         sign(Api::kDynamoDb, kOperation, request);
         batch.push_back(std::move(request));
         sent.push_back(i);

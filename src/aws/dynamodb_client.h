@@ -106,6 +106,10 @@ struct PutItemRequest {
   ReturnValuesOnConditionCheckFailure return_values_on_condition_check_failure =
       ReturnValuesOnConditionCheckFailure::kNone;
   ReturnConsumedCapacity return_consumed_capacity = ReturnConsumedCapacity::kNone;
+  // A replayed put writes the same item again, so puts are retried after any transient failure.
+  // Mark a conditional put kNonIdempotent when its caller reads a failed condition as someone
+  // else's write: a replay after a lost answer fails against the put's own first write.
+  Idempotency idempotency = Idempotency::kIdempotent;
 };
 
 struct UpdateItemRequest {

@@ -22,6 +22,14 @@ struct HttpField {
   friend bool operator==(const HttpField&, const HttpField&) = default;
 };
 
+// Whether sending a request twice is harmless (retry.h states the rule). Transports use it for
+// their stale-connection resend: a non-idempotent request is never sent again after it may have
+// reached the server.
+enum class Idempotency {
+  kIdempotent,
+  kNonIdempotent,
+};
+
 struct HttpRequest {
   std::string method = "POST";
   // Absolute URL: scheme, host, optional port, path and query ("http://127.0.0.1:8000/").
@@ -32,6 +40,10 @@ struct HttpRequest {
   std::string body = {};
   // Whole-request deadline (connect + send + receive); zero means the transport's default.
   std::chrono::milliseconds timeout{0};
+  // kNonIdempotent: a reused keep-alive connection is checked before the request is written,
+  // and the request is not sent again on a fresh connection once any of it was written (the
+  // server may have applied it and then lost the connection).
+  Idempotency idempotency = Idempotency::kIdempotent;
 };
 
 struct HttpResponse {

@@ -29,10 +29,7 @@
 // 10 minutes.
 namespace zae::aws {
 
-enum class Idempotency {
-  kIdempotent,
-  kNonIdempotent,
-};
+// Idempotency (kIdempotent, kNonIdempotent) is declared in http.h, for the transports.
 
 // How many attempts and which failures are transient. A value type; thread-safe to share.
 class RetryPolicy {

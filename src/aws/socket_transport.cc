@@ -177,6 +177,12 @@ class SocketTransport::Exchange {
       conn_ = std::make_unique<Connection>(url_.authority);
     }
     build_head();
+    if (conn_->fd >= 0 && request_.idempotency == Idempotency::kNonIdempotent &&
+        !is_alive(conn_->fd)) {
+      // A non-idempotent request gets no resend after a failure, so a connection the server
+      // has closed while idle (its FIN or RST already here) is not used for it.
+      conn_->close_socket();
+    }
     if (conn_->fd >= 0) {
       reused_ = true;
       state_ = State::kWriting;
@@ -369,6 +375,13 @@ class SocketTransport::Exchange {
       out += "\r\n";
     }
     out += "\r\n";
+  }
+
+  // An idle keep-alive connection is alive when nothing is waiting on it: no EOF, no reset and
+  // no stray bytes (a server sends nothing unasked).
+  static bool is_alive(int fd) {
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 0;
   }
 
   // Opens a fresh socket and starts connecting.
@@ -810,9 +823,12 @@ class SocketTransport::Exchange {
 
   // Records a failure. The stale-connection rule: a reused connection that failed before any
   // response byte arrived was most likely closed by the server while idle, and the server did
-  // not act on the request; it is sent once more on a fresh connection. Timeouts are not.
+  // not act on the request; it is sent once more on a fresh connection. Timeouts are not, and
+  // neither is a non-idempotent request: the server may have applied it and then lost the
+  // connection (start() checked the connection before writing it).
   void fail(NetworkErrorKind kind, std::string_view what, int err) {
-    if (kind == NetworkErrorKind::kReset && reused_ && !got_byte_ && !retried_) {
+    if (kind == NetworkErrorKind::kReset && reused_ && !got_byte_ && !retried_ &&
+        request_.idempotency == Idempotency::kIdempotent) {
       retried_ = true;
       reset_exchange();
       open();

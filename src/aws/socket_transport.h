@@ -46,6 +46,9 @@ struct SocketTransportOptions {
 // complete and the connection may be kept. A request that fails on a REUSED connection before
 // any response byte arrived (the server closed or reset the idle connection) is sent once more on
 // a fresh connection within the same deadline; a failure on a fresh connection is a NetworkError.
+// Not so a request marked Idempotency::kNonIdempotent, which the server may have applied before
+// the connection died: it is written only on a connection with nothing pending (no EOF, reset or
+// stray byte, checked with a zero-timeout poll) and never sent twice.
 // Timeouts are never retried, and a timed-out connection is closed (it still owes an answer).
 // Connected sockets are in blocking mode, used with MSG_DONTWAIT except where send() waits for
 // response bytes: there recv itself blocks, bounded by SO_RCVTIMEO a scheduler tick short of the

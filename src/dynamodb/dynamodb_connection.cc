@@ -134,18 +134,28 @@ namespace {
 
 // Our own HTTP/1.1 client costs about half the client CPU of libcurl per request (bench/
 // dynamodb_bench.cc) but speaks plain http only and ignores proxy variables: use it for http://
-// endpoints (DynamoDB Local, a local proxy) when no proxy is configured, libcurl otherwise.
+// endpoints (DynamoDB Local, a local proxy) when no proxy is configured, libcurl otherwise. The
+// URI's transport= chooses explicitly; its timeouts go to either.
 std::shared_ptr<aws::HttpTransport> transport_for(const std::string& endpoint_url,
-                                                  const aws::Environment& env) {
+                                                  const aws::Environment& env,
+                                                  const DynamoDbStoreUri& uri) {
   const bool plain_http = endpoint_url.rfind("http://", 0) == 0;
   bool proxied = false;
   for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
     proxied = proxied || env.variable(name).has_value();
   }
-  if (plain_http && !proxied) {
-    return std::make_shared<aws::SocketTransport>();
+  const DynamoDbTransportKind kind = uri.transport.value_or(
+      plain_http && !proxied ? DynamoDbTransportKind::kSocket : DynamoDbTransportKind::kCurl);
+  if (kind == DynamoDbTransportKind::kSocket) {
+    aws::SocketTransportOptions options;
+    options.connect_timeout = uri.connect_timeout.value_or(options.connect_timeout);
+    options.request_timeout = uri.timeout.value_or(options.request_timeout);
+    return std::make_shared<aws::SocketTransport>(options);
   }
-  return std::make_shared<aws::CurlTransport>();
+  aws::CurlTransportOptions options;
+  options.connect_timeout = uri.connect_timeout.value_or(options.connect_timeout);
+  options.request_timeout = uri.timeout.value_or(options.request_timeout);
+  return std::make_shared<aws::CurlTransport>(options);
 }
 
 }  // namespace
@@ -163,7 +173,7 @@ std::unique_ptr<DynamoDbConnection> DynamoDbConnection::create(const DynamoDbSto
   const ClientSettings settings = resolve_client_settings(uri, env);
   auto owned = std::make_shared<Owned>();
   with_zae_errors("store " + quoted(uri.table_name), [&] {
-    owned->transport = transport_for(settings.endpoint.url, env);
+    owned->transport = transport_for(settings.endpoint.url, env, uri);
     if (options.wrap_transport) {
       owned->transport = options.wrap_transport(std::move(owned->transport));
     }
@@ -178,6 +188,9 @@ std::unique_ptr<DynamoDbConnection> DynamoDbConnection::create(const DynamoDbSto
       .region = settings.region,
       .credentials = [provider] { return provider->credentials(); },
       .transport = owned->transport,
+      .retry = {.retry = aws::RetryPolicy(
+                    uri.max_attempts.value_or(aws::RetryPolicy::kStandardMaxAttempts))},
+      .attempt_timeout = uri.timeout.value_or(std::chrono::milliseconds(0)),
       .capacity_observer = options.capacity_observer,
   });
   return std::unique_ptr<DynamoDbConnection>(

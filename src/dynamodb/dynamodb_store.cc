@@ -580,7 +580,11 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
       if (pending.size() == 1) {
         Work& w = *pending[0];
         if (w.kind == WriteKind::kCreate) {
-          auto outcome = client_.try_put_item(create_request(w.context, w.plan, w.record));
+          aws::PutItemRequest put = create_request(w.context, w.plan, w.record);
+          // A replay after a lost answer would fail its condition against its own first write
+          // and read as a lost create race: the consumption would be taken again.
+          put.idempotency = aws::Idempotency::kNonIdempotent;
+          auto outcome = client_.try_put_item(put);
           on_item_outcome(w, outcome, true);
         } else {
           auto outcome = client_.try_update_item(w.kind == WriteKind::kConsume
@@ -731,6 +735,30 @@ void DynamoDbStore::double_shards(const std::string& entity_id, const std::strin
 
 // ---- adjustments and reads ----------------------------------------------------------------------
 
+namespace {
+
+// Sends one adjustment write. A write that was sent and not answered (a timeout, a connection
+// lost mid-exchange, a 5xx) may have been applied: WriteOutcomeUnknownError says so, so that
+// the lease never sends it again (a replayed ADD would apply twice).
+aws::Outcome<aws::WriteItemResult> send_adjustment(aws::DynamoDbClient& client,
+                                                   const aws::UpdateItemRequest& request) {
+  try {
+    return client.try_update_item(request);
+  } catch (const aws::NetworkError& e) {
+    if (e.kind() == aws::NetworkErrorKind::kConnect || e.kind() == aws::NetworkErrorKind::kTls) {
+      throw;  // nothing was sent
+    }
+    throw WriteOutcomeUnknownError(std::string("bucket adjustment: ") + e.what());
+  } catch (const aws::ServiceError& e) {
+    if (e.http_status() < 500) {
+      throw;
+    }
+    throw WriteOutcomeUnknownError(std::string("bucket adjustment: ") + e.what());
+  }
+}
+
+}  // namespace
+
 std::optional<BucketItem> DynamoDbStore::read_bucket(const std::string& entity_id,
                                                      const std::string& resource, int shard) {
   auto result = client_.get_item(
@@ -767,8 +795,8 @@ void DynamoDbStore::rewrite_bucket(
     }
     // An adjustment that an ADD makes exactly is sent as one (it leaves rf alone).
     const bool in_place = deltas_apply_in_place(plan);
-    auto outcome = client_.try_update_item(in_place ? deltas_request(context, plan)
-                                                    : rewrite_request(context, plan));
+    auto outcome = send_adjustment(
+        client_, in_place ? deltas_request(context, plan) : rewrite_request(context, plan));
     if (outcome.ok()) {
       if (outcome.value().attributes) {
         cache_.put(pk, decode_bucket(*outcome.value().attributes));
@@ -788,7 +816,7 @@ void DynamoDbStore::rewrite_bucket(
   cache_.erase(pk);
   if (fallback) {
     if (auto request = fallback(plan)) {
-      auto outcome = client_.try_update_item(*request);
+      auto outcome = send_adjustment(client_, *request);
       if (!outcome.ok() && !outcome.is_condition_failure()) {
         (void)outcome.value();  // throws
       }

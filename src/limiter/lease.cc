@@ -177,16 +177,24 @@ void Lease::commit() {
   if (noop_ || state_ != State::kActive) {
     return;  // LS-6
   }
-  const std::vector<BucketDelta> deltas = pending_deltas(false);
-  if (!deltas.empty()) {
+  // One bucket at a time (LS-6: independent writes), each recorded as durable once written, so
+  // that a retried commit never writes a bucket twice.
+  for (const BucketDelta& delta : pending_deltas(false)) {
     try {
-      write_deltas([&] { context_->store->apply_deltas(deltas, context_->clock.now()); });
+      write_deltas([&] { context_->store->apply_deltas({&delta, 1}, context_->clock.now()); });
+    } catch (const WriteOutcomeUnknownError&) {
+      // It may have been applied: a retry could apply it twice, so it counts as written and is
+      // only reported.
+      mark_durable(delta);
+      uncaught_at_start_ = std::numeric_limits<int>::max();
+      throw;
     } catch (...) {
       // The caller's work is done and its initial consumption is real: from now on the
       // destructor retries the commit instead of rolling back, even during unwinding (OQ-36).
       uncaught_at_start_ = std::numeric_limits<int>::max();
       throw;
     }
+    mark_durable(delta);
   }
   state_ = State::kCommitted;
 }
@@ -220,6 +228,15 @@ void Lease::finish_quietly() noexcept {
                    e.what());
   } catch (...) {
     context_->warn("lease rollback failed; consumed tokens were not returned");
+  }
+}
+
+void Lease::mark_durable(const BucketDelta& delta) {
+  for (LeaseEntry& entry : entries_) {
+    if (entry.entity_id == delta.entity_id && entry.resource == delta.resource &&
+        entry.shard == delta.shard) {
+      entry.initial = entry.consumed;
+    }
   }
 }
 

@@ -90,6 +90,20 @@ std::vector<QueryOption> parse_query(std::string_view uri, std::string_view quer
   return options;
 }
 
+// A decimal integer in [min, max], or fail naming the option.
+std::int64_t integer_or_fail(std::string_view uri, const QueryOption& option, std::int64_t min,
+                             std::int64_t max) {
+  std::int64_t value = -1;
+  const char* begin = option.value.data();
+  const char* end = begin + option.value.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (option.value.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+    fail(uri, "bad value '" + option.value + "' for " + option.key + " (expected an integer from " +
+                  std::to_string(min) + " to " + std::to_string(max) + ")");
+  }
+  return value;
+}
+
 SqliteStoreUri parse_sqlite(std::string_view uri, std::string_view rest) {
   const std::size_t question = rest.find('?');
   std::string_view location = rest.substr(0, question);
@@ -173,8 +187,27 @@ DynamoDbStoreUri parse_dynamodb(std::string_view uri, std::string_view rest) {
       parsed.region = std::move(option.value);
     } else if (option.key == "endpoint") {
       parsed.endpoint = std::move(option.value);
+    } else if (option.key == "timeout_ms") {
+      // A day at most: a larger value is a typo, and it keeps every deadline computation small.
+      parsed.timeout = std::chrono::milliseconds(integer_or_fail(uri, option, 1, 86'400'000));
+    } else if (option.key == "connect_timeout_ms") {
+      parsed.connect_timeout =
+          std::chrono::milliseconds(integer_or_fail(uri, option, 1, 86'400'000));
+    } else if (option.key == "max_attempts") {
+      parsed.max_attempts = static_cast<int>(integer_or_fail(uri, option, 1, 100));
+    } else if (option.key == "transport") {
+      const std::string value = lower(option.value);
+      if (value == "socket") {
+        parsed.transport = DynamoDbTransportKind::kSocket;
+      } else if (value == "curl") {
+        parsed.transport = DynamoDbTransportKind::kCurl;
+      } else {
+        fail(uri, "bad value '" + option.value + "' for transport (expected socket or curl)");
+      }
     } else {
-      fail(uri, "unknown option '" + option.key + "' (expected region or endpoint)");
+      fail(uri, "unknown option '" + option.key +
+                    "' (expected region, endpoint, timeout_ms, connect_timeout_ms, max_attempts "
+                    "or transport)");
     }
   }
   return parsed;

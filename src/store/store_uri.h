@@ -28,11 +28,23 @@ struct SqliteStoreUri {
   friend bool operator==(const SqliteStoreUri&, const SqliteStoreUri&) = default;
 };
 
-// dynamodb://TABLE?region=R&endpoint=URL
+// Which HTTP client a DynamoDB store uses: the built-in socket client (plain http only) or
+// libcurl (https, proxies). Unset: socket for an http:// endpoint without a proxy, else curl.
+enum class DynamoDbTransportKind { kSocket, kCurl };
+
+// dynamodb://TABLE?region=R&endpoint=URL[&timeout_ms=N][&connect_timeout_ms=N]
+//                  [&max_attempts=N][&transport=socket|curl]
 struct DynamoDbStoreUri {
   std::string table_name;
   std::optional<std::string> region{};
   std::optional<std::string> endpoint{};
+  // Deadline of one HTTP attempt (connect + send + receive); unset: the transport's 10 s.
+  std::optional<std::chrono::milliseconds> timeout{};
+  // Deadline of establishing a connection; unset: the transport's 2 s.
+  std::optional<std::chrono::milliseconds> connect_timeout{};
+  // Attempts per request, the first included (retry.h); unset: 3.
+  std::optional<int> max_attempts{};
+  std::optional<DynamoDbTransportKind> transport{};
   friend bool operator==(const DynamoDbStoreUri&, const DynamoDbStoreUri&) = default;
 };
 

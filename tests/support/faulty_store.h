@@ -31,6 +31,7 @@ class FaultyStore final : public Store {
   enum class Fault {
     kInfrastructure,  // InfrastructureError("injected failure: <method>", transient)
     kOther,           // std::runtime_error: a non-library exception (ACQ-5 "any other")
+    kOutcomeUnknown,  // WriteOutcomeUnknownError: sent, no answer (nothing applied here)
   };
 
   explicit FaultyStore(std::shared_ptr<Store> inner) : inner_(std::move(inner)) {}
@@ -266,6 +267,9 @@ class FaultyStore final : public Store {
     const std::string message = std::string("injected failure: ") + method;
     if (*fault == Fault::kOther) {
       throw std::runtime_error(message);
+    }
+    if (*fault == Fault::kOutcomeUnknown) {
+      throw WriteOutcomeUnknownError(message);
     }
     throw InfrastructureError(message, /*transient=*/true);
   }

@@ -463,6 +463,51 @@ TYPED_TEST(TransportFaultTest, RequestResetOnReusedConnectionIsRetriedOnFreshOne
   EXPECT_EQ(server.requests(), 9u);
 }
 
+HttpRequest non_idempotent(HttpRequest request) {
+  request.idempotency = Idempotency::kNonIdempotent;
+  return request;
+}
+
+// The same drop may follow a request the server applied: a non-idempotent one is not resent.
+TYPED_TEST(TransportFaultTest, NonIdempotentRequestDroppedOnReusedConnectionIsNotResent) {
+  HttpTestServer server(echo, HttpTestFaults{.drop_after_requests = 1});
+  TypeParam transport;
+  EXPECT_EQ(transport.send(non_idempotent(post(server.url() + "/", "one"))).body, "one");
+  EXPECT_EQ(failure_kind(transport, non_idempotent(post(server.url() + "/", "two"))),
+            NetworkErrorKind::kReset);
+  // libcurl may open a fresh connection for its resend before the body refuses to rewind; no
+  // request is sent on it.
+  EXPECT_EQ(server.requests(), 2u);
+  EXPECT_EQ(transport.send(non_idempotent(post(server.url() + "/", "three"))).body, "three");
+  EXPECT_EQ(server.requests(), 3u);
+}
+
+TYPED_TEST(TransportFaultTest, NonIdempotentSendAllDoesNotResendDroppedRequests) {
+  HttpTestServer server(echo, HttpTestFaults{.drop_after_requests = 1});
+  TypeParam transport;
+  std::vector<HttpRequest> requests(2, non_idempotent(post(server.url() + "/", "x")));
+  for (const auto& outcome : transport.send_all(requests)) {
+    EXPECT_TRUE(outcome.response.has_value());
+  }
+  for (const auto& outcome : transport.send_all(requests)) {
+    ASSERT_TRUE(outcome.error.has_value());
+    EXPECT_EQ(outcome.error->kind(), NetworkErrorKind::kReset);
+  }
+  EXPECT_EQ(server.requests(), 4u);
+}
+
+// A connection the server closed while idle is seen before a non-idempotent request is written.
+TYPED_TEST(TransportFaultTest, NonIdempotentRequestSkipsAConnectionClosedWhileIdle) {
+  HttpTestServer server(echo, HttpTestFaults{.idle_close = milliseconds(100)});
+  TypeParam transport;
+  EXPECT_EQ(transport.send(non_idempotent(post(server.url() + "/", "one"))).body, "one");
+  wait_until_closed(server);
+  const std::string big(300 * 1024, 'b');  // several reads of the body callback
+  EXPECT_EQ(transport.send(non_idempotent(post(server.url() + "/", big))).body, big);
+  EXPECT_EQ(server.connections(), 2u);
+  EXPECT_EQ(server.requests(), 2u);
+}
+
 TYPED_TEST(TransportFaultTest, SendAllRetriesDroppedRequestsToo) {
   HttpTestServer server(echo, HttpTestFaults{.drop_after_requests = 1});
   TypeParam transport;

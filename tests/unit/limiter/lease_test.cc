@@ -266,6 +266,19 @@ TEST_F(LeaseTest, FailedCommitThrowsKeepsTheLeaseActiveAndCanBeRetried) {
   EXPECT_FALSE(lease.is_active());
 }
 
+TEST_F(LeaseTest, CommitNeverResendsAnAdjustmentWhoseOutcomeIsUnknown) {
+  Lease lease = acquire({{"tpm", 500}});
+  lease.adjust({{"tpm", 100}});
+  store().fail("apply_deltas", 1, FaultyStore::Fault::kOutcomeUnknown);
+  EXPECT_THROW(lease.commit(), WriteOutcomeUnknownError);
+  const std::size_t writes = store().calls("apply_deltas");
+  // It may have been applied: a second commit (the destructor's) must not write it again.
+  lease.commit();
+  EXPECT_EQ(store().calls("apply_deltas"), writes);
+  EXPECT_FALSE(lease.is_active());
+  EXPECT_EQ(tpm(), 500);  // this fake applied nothing; a real store may have applied 100
+}
+
 TEST_F(LeaseTest, FailedCommitInWithLeaseKeepsTheInitialConsumption) {
   store().fail("apply_deltas");
   EXPECT_THROW(limiter().with_lease(request("key", "gpt", {{"tpm", 500}}),

@@ -83,6 +83,24 @@ TEST(StoreUriTest, ParsesDynamoDb) {
   EXPECT_EQ(dynamodb("dynamodb://rate-limits"), (DynamoDbStoreUri{.table_name = "rate-limits"}));
 }
 
+TEST(StoreUriTest, ParsesDynamoDbTimeoutsAttemptsAndTransport) {
+  const DynamoDbStoreUri parsed = dynamodb(
+      "dynamodb://t?endpoint=http://127.0.0.1:1&timeout_ms=250&connect_timeout_ms=100&"
+      "max_attempts=2&transport=CURL");
+  EXPECT_EQ(parsed.timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(parsed.connect_timeout, std::chrono::milliseconds(100));
+  EXPECT_EQ(parsed.max_attempts, 2);
+  EXPECT_EQ(parsed.transport, DynamoDbTransportKind::kCurl);
+  EXPECT_EQ(dynamodb("dynamodb://t?transport=socket").transport, DynamoDbTransportKind::kSocket);
+  for (const char* uri : {"dynamodb://t?timeout_ms=0", "dynamodb://t?timeout_ms=1s",
+                          "dynamodb://t?connect_timeout_ms=-5", "dynamodb://t?max_attempts=0",
+                          "dynamodb://t?max_attempts=101"}) {
+    EXPECT_THAT([uri] { parse_store_uri(uri); }, StoreError(uri, "bad value"));
+  }
+  EXPECT_THAT([] { parse_store_uri("dynamodb://t?transport=grpc"); },
+              StoreError("dynamodb://t?transport=grpc", "bad value 'grpc' for transport"));
+}
+
 TEST(StoreUriTest, RejectsUnknownScheme) {
   EXPECT_THAT(
       [] { parse_store_uri("redis://localhost"); },
