@@ -82,7 +82,8 @@ struct AggregatorMetrics {
   std::int64_t bucket_splits = 0;  // buckets whose write shards this aggregator doubled
   std::chrono::milliseconds lag{0};
 };
-// "records=12 skipped=3 snapshot_updates=8 transactions=2 refills=1/0 lag=0.8s errors=0 shards=1"
+// "records=12 skipped=3 snapshot_updates=8 transactions=2 refills=1/0 lag=0.8s errors=0 shards=1
+// splits=0"
 std::string format_metrics(const AggregatorMetrics& metrics);
 
 class Aggregator {

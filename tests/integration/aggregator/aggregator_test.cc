@@ -29,6 +29,7 @@
 #include "dynamodb/items.h"
 #include "dynamodb/keys.h"
 #include "dynamodb/provisioning.h"
+#include "support/fake_clock.h"
 
 namespace zae::aggregator {
 namespace {
@@ -458,6 +459,48 @@ TEST_F(AggregatorTest, WithoutRefillOrWithTheOriginalTriggerTheStoredBalanceDrai
   EXPECT_EQ(without.admitted, 10);
   EXPECT_EQ(without.metrics.refills_written, 0);
   EXPECT_LE(projected.admitted, 12);
+}
+
+TEST_F(AggregatorTest, ABucketWritingFasterThanItsBudgetIsSplitWithoutCreatingTokens) {
+  // A thousand writes within the last second: wcu at 10 %, nothing refilled yet at the
+  // aggregator's time. rpm holds 90 of 100.
+  put_bucket("busy", 10'000, 0);
+  const std::int64_t rf = wall_ms();
+  aws::ExpressionValues values;
+  values.set(":w", N(100'000));
+  values.set(":rf", N(rf));
+  (void)client_->update_item(aws::UpdateItemRequest{
+      .table_name = table_,
+      .key = dynamodb::bucket_key(kNs, "busy", "gpt-4", 0).to_attributes(),
+      .update_expression = "SET b_wcu_tk = :w, rf = :rf",
+      .expression_attribute_values = std::move(values)});
+  put_bucket("calm", 0, 0);  // a full write budget: never split
+  (void)consume("calm", 1'000, 0);
+  test::FakeClock clock(rf);
+  AggregatorOptions o = options();
+  o.clock = &clock;
+  o.refill = RefillMode::kDisabled;
+  auto aggregator = Aggregator::open(client_, o);
+  const auto shard = [&](const std::string& entity, int number) {
+    return client_
+        ->get_item({.table_name = table_,
+                    .key = dynamodb::bucket_key(kNs, entity, "gpt-4", number).to_attributes(),
+                    .consistency = aws::ReadConsistency::kStrong})
+        .item;
+  };
+  ASSERT_TRUE(poll_until(*aggregator, [&] { return shard("busy", 1).has_value(); }));
+  const AttributeMap zero = *shard("busy", 0);
+  const AttributeMap one = *shard("busy", 1);
+  EXPECT_EQ(zero.at("shard_count").as_int64(), 2);
+  EXPECT_EQ(one.at("shard_count").as_int64(), 2);
+  // 90 tokens: shard 0 keeps its share of 50, shard 1 gets the other 40 (the original would
+  // give shard 1 another 50 and leave shard 0 with 90).
+  EXPECT_EQ(zero.at("b_rpm_tk").as_int64(), 50'000);
+  EXPECT_EQ(one.at("b_rpm_tk").as_int64(), 40'000);
+  EXPECT_EQ(one.at("b_rpm_tc").as_int64(), 0);
+  EXPECT_EQ(aggregator->metrics().bucket_splits, 1);
+  EXPECT_FALSE(shard("calm", 1).has_value());
+  EXPECT_EQ(shard("calm", 0)->at("shard_count").as_int64(), 1);
 }
 
 }  // namespace
