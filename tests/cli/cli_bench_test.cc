@@ -79,10 +79,11 @@ TEST(CliBenchTest, EveryThreadCountRunsEveryScenario) {
   TempDir dir;
   const RunResult run = run_cli("bench --store sqlite://" + (dir.path() / "t.db").string() +
                                 " --ops 20 --threads 1 --threads 2 --scenario cascade"
-                                " --scenario warm --warmup 0.2");
+                                " --scenario warm --scenario rejection --warmup 0.2");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("| cascade  |       2 |"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("| warm     |       2 |"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("| cascade   |       2 |"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("| warm      |       2 |"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("| rejection |       2 |"), std::string::npos) << run.output;
 }
 
 TEST(CliBenchTest, BadInputIsAUsageError) {
