@@ -623,8 +623,8 @@ BenchReport run_bench(const BenchOptions& options) {
       std::vector<Amounts> amounts(static_cast<std::size_t>(threads));
       for (int t = 0; t < threads; ++t) {
         const std::string entity = driven("stored", t);
-        if (options.entity_id.empty()) {
-          uncached.create_entity({.entity_id = entity});
+        if (options.entity_id.empty() && !uncached.get_entity(entity)) {
+          uncached.create_entity({.entity_id = entity});  // else made by an earlier thread count
           uncached.set_limits(entity, one_limit, kResource);
         }
         amounts[static_cast<std::size_t>(t)] =
