@@ -130,9 +130,9 @@ class Aggregator {
                      const std::vector<ParsedRecord>& parsed, std::size_t begin, std::size_t end);
   Commit commit(std::vector<aws::TransactWriteItem> items);
   void refill(const std::vector<ParsedRecord>& parsed, std::int64_t now_ms);
-  // The seam for proactive sharding (AG-13/AG-14, not implemented here: the sharding of
-  // src/dynamodb owns shard growth and propagation). Receives every bucket item's state over
-  // one batch, after its snapshots are committed; today it does nothing.
+  // Proactive write sharding (AG-13/AG-14, with OQ-33 fixed): splits shard 0 of a bucket whose
+  // write budget, refilled to now, is below a fifth (dynamodb::split_shards). Receives every
+  // bucket item's state over one batch, after its snapshots are committed.
   void on_bucket_batch(const BucketBatchState& state);
   bool stopping() const;
   void pause(std::chrono::milliseconds duration);
