@@ -248,7 +248,7 @@ WorkingBucket load_bucket(Connection& connection, const std::string& ns,
   WorkingBucket bucket{.entity_id = entity_id, .resource = resource, .shard = shard, .limits = {}};
   bucket.rf = now_ms;
   Statement select(connection, kSelectBucket);
-  select.bind(1, ns).bind(2, entity_id).bind(3, resource).bind(4, std::int64_t{shard});
+  select.bind_view(1, ns).bind_view(2, entity_id).bind_view(3, resource).bind(4, std::int64_t{shard});
   if (!select.step()) {
     return bucket;
   }
@@ -323,7 +323,7 @@ struct Hierarchy {
 Hierarchy read_hierarchy(Connection& connection, const std::string& ns,
                          const std::string& entity_id) {
   Statement select(connection, kSelectHierarchy);
-  select.bind(1, ns).bind(2, entity_id);
+  select.bind_view(1, ns).bind_view(2, entity_id);
   if (!select.step()) {
     return {};
   }
@@ -331,9 +331,9 @@ Hierarchy read_hierarchy(Connection& connection, const std::string& ns,
 }
 
 void bind_key(Statement& statement, const std::string& ns, const WorkingBucket& bucket) {
-  statement.bind(1, ns)
-      .bind(2, bucket.entity_id)
-      .bind(3, bucket.resource)
+  statement.bind_view(1, ns)
+      .bind_view(2, bucket.entity_id)
+      .bind_view(3, bucket.resource)
       .bind(4, std::int64_t{bucket.shard});
 }
 
@@ -341,7 +341,7 @@ void bind_key(Statement& statement, const std::string& ns, const WorkingBucket& 
 void bind_usage(Statement& statement, int first, const PendingUsage& usage) {
   statement.bind(first, usage.hour);
   if (usage.hour) {
-    statement.bind(first + 1, usage.counters).bind(first + 2, usage.events);
+    statement.bind_view(first + 1, usage.counters).bind(first + 2, usage.events);
   } else {
     statement.bind_null(first + 1).bind_null(first + 2);
   }
@@ -359,10 +359,10 @@ void write_consumed_bucket(Connection& connection, const std::string& ns,
                                                              : kUpdateBucketSetTtl;
   Statement write(connection, sql);
   bind_key(write, ns, bucket);
-  write.bind(5, std::string_view(scratch))
+  write.bind_view(5, scratch)
       .bind(6, bucket.rf)
       .bind(7, std::int64_t{hierarchy.cascade})
-      .bind(8, hierarchy.parent_id);
+      .bind_view(8, hierarchy.parent_id);
   bind_usage(write, 10, bucket.usage);
   if (sql != kUpdateBucketKeepTtl) {
     if (ttl.action == TtlPolicy::Action::kSet) {
@@ -380,7 +380,7 @@ void write_bucket_tokens(Connection& connection, const std::string& ns, const Wo
   append_bucket_limits(limits, bucket.limits);
   Statement write(connection, sql);
   bind_key(write, ns, bucket);
-  write.bind(5, std::string_view(limits)).bind(6, bucket.rf);
+  write.bind_view(5, limits).bind(6, bucket.rf);
   bind_usage(write, 7, bucket.usage);
   write.run();
 }
@@ -568,7 +568,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
   auto pool = std::make_unique<ConnectionPool>(ConnectionSettings{
       .path = options.path,
       .busy_timeout = options.busy_timeout,
-      .synchronous_full = options.synchronous == SqliteOptions::Synchronous::kFull});
+      .synchronous_full = options.synchronous == SqliteOptions::Synchronous::kFull,
+      .wal_autocheckpoint = options.wal_autocheckpoint});
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(pool)));
   store->initialize();
   return store;
@@ -762,7 +763,9 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
     }
   }
 
-  std::string scratch;
+  // Per-thread buffers: the warm path allocates nothing for the encoding and the usage text.
+  thread_local std::string scratch;
+  thread_local UsageDelta usage;
   for (std::size_t index = 0; index < bucket_count; ++index) {
     // The first side with limits owns the row's TTL and hierarchy; a side without limits
     // checks nothing and writes nothing (RES-1).
@@ -780,7 +783,7 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
                                  : read_hierarchy(*connection, namespace_id_, owner->entity_id);
     // Usage in the same transaction: one event per written bucket, both sides' amounts when
     // they share the row (src/sqlite/usage.h).
-    UsageDelta usage;
+    usage.clear();
     for (std::size_t side = 0; side < sides.size() && sides[side] != nullptr; ++side) {
       if (bucket_of[side] == index) {
         for (const Limit& limit : sides[side]->limits) {

@@ -25,6 +25,12 @@ struct SqliteOptions {
   // How long a call waits for the database lock held by another connection or process.
   std::chrono::milliseconds busy_timeout{5000};
   enum class Synchronous { kNormal, kFull } synchronous = Synchronous::kNormal;
+  // WAL pages after which a commit checkpoints them into the database (0: never; then run
+  // checkpoints yourself). A checkpoint fsyncs the WAL and the database once; a longer WAL
+  // makes every commit of a hot page slower, because SQLite's WAL index chains all frames of
+  // one page. SQLite's default, 1000, is the best trade-off measured on a local disk
+  // (docs/benchmarks.md); raise it where an fsync costs milliseconds.
+  int wal_autocheckpoint = 1000;
   // Time source for store-side timestamps and expiry checks of reads; nullptr: SystemClock.
   // Must outlive the store.
   const Clock* clock = nullptr;

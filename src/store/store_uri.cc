@@ -154,8 +154,12 @@ SqliteStoreUri parse_sqlite(std::string_view uri, std::string_view rest) {
                       "' for busy_timeout_ms (expected an integer from 0 to 2147483647)");
       }
       parsed.busy_timeout = std::chrono::milliseconds(ms);
+    } else if (option.key == "wal_autocheckpoint") {
+      parsed.wal_autocheckpoint = integer_or_fail(uri, option, 0, 1'000'000);
     } else {
-      fail(uri, "unknown option '" + option.key + "' (expected synchronous or busy_timeout_ms)");
+      fail(uri,
+           "unknown option '" + option.key +
+               "' (expected synchronous, busy_timeout_ms or wal_autocheckpoint)");
     }
   }
   return parsed;

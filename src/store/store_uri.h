@@ -23,6 +23,8 @@ struct SqliteStoreUri {
   std::string path;
   std::optional<SqliteSynchronous> synchronous{};
   std::optional<std::chrono::milliseconds> busy_timeout{};
+  // WAL pages after which a commit checkpoints (SQLite's wal_autocheckpoint; 0 disables).
+  std::optional<std::int64_t> wal_autocheckpoint{};
 
   bool is_in_memory() const { return path == ":memory:"; }
   friend bool operator==(const SqliteStoreUri&, const SqliteStoreUri&) = default;

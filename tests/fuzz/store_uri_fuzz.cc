@@ -46,6 +46,11 @@ std::string to_uri(const zae::SqliteStoreUri& uri) {
   if (uri.busy_timeout) {
     out += separator;
     out += "busy_timeout_ms=" + std::to_string(uri.busy_timeout->count());
+    separator = '&';
+  }
+  if (uri.wal_autocheckpoint) {
+    out += separator;
+    out += "wal_autocheckpoint=" + std::to_string(*uri.wal_autocheckpoint);
   }
   return out;
 }
@@ -68,6 +73,9 @@ void check_parsed(const zae::SqliteStoreUri& uri) {
   ZAE_FUZZ_CHECK(uri.path.find('\0') == std::string::npos);
   if (uri.busy_timeout) {
     ZAE_FUZZ_CHECK(uri.busy_timeout->count() >= 0 && uri.busy_timeout->count() <= 2147483647);
+  }
+  if (uri.wal_autocheckpoint) {
+    ZAE_FUZZ_CHECK(*uri.wal_autocheckpoint >= 0 && *uri.wal_autocheckpoint <= 1'000'000);
   }
 }
 

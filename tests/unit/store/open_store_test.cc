@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "zae/clock.h"
 #include "zae/errors.h"
+#include "zae/limit.h"
+#include "zae/store.h"
 
 namespace zae {
 namespace {
@@ -112,6 +115,35 @@ TEST(OpenStoreTest, OpensSqliteStoresWithOptions) {
     EXPECT_TRUE(open_store("sqlite::memory:")->is_available());
   }
   std::filesystem::current_path(previous);
+  std::error_code ignored;
+  std::filesystem::remove_all(directory, ignored);
+}
+
+// The option reaches the connections: with checkpoints off the WAL keeps every commit's frame;
+// with a checkpoint every 8 pages it is rewritten from its start and stays a few frames long.
+TEST(OpenStoreTest, WalAutocheckpointOptionControlsTheWalLength) {
+  std::string directory = (std::filesystem::temp_directory_path() / "zae-wal-XXXXXX").string();
+  ASSERT_NE(mkdtemp(directory.data()), nullptr);
+  const auto wal_bytes_after_commits = [&](const std::string& name, const std::string& option) {
+    const std::string path = directory + "/" + name;
+    std::unique_ptr<Store> store = open_store("sqlite://" + path + option);
+    const TimePoint now = SystemClock::instance().now();
+    ConsumeRequest request{.target = {.entity_id = "wal-key",
+                                      .resource = "api",
+                                      .limits = {Limit::per_second("rps", 1'000'000)},
+                                      .source = LimitSource::kResource},
+                           .parent = std::nullopt,
+                           .amounts = {{"rps", 1}},
+                           .now = now};
+    for (int i = 0; i < 200; ++i) {
+      request.now = now + std::chrono::milliseconds(i);
+      EXPECT_EQ(store->consume(request).kind, ConsumeResult::Kind::kAdmitted);
+    }
+    return std::filesystem::file_size(path + "-wal");
+  };
+  // A frame is a 1 KiB page plus its 24-byte header.
+  EXPECT_GE(wal_bytes_after_commits("off.db", "?wal_autocheckpoint=0"), 200u * 1048u);
+  EXPECT_LT(wal_bytes_after_commits("eight.db", "?wal_autocheckpoint=8"), 40u * 1048u);
   std::error_code ignored;
   std::filesystem::remove_all(directory, ignored);
 }

@@ -65,6 +65,9 @@ TEST(StoreUriTest, ParsesSqliteOptions) {
   EXPECT_EQ(parsed.busy_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(sqlite("sqlite::memory:?synchronous=NORMAL").synchronous, SqliteSynchronous::kNormal);
   EXPECT_EQ(sqlite("sqlite:a.db?busy_timeout_ms=0").busy_timeout, std::chrono::milliseconds(0));
+  EXPECT_EQ(sqlite("sqlite:a.db?wal_autocheckpoint=20000").wal_autocheckpoint, 20000);
+  EXPECT_EQ(sqlite("sqlite:a.db?wal_autocheckpoint=0").wal_autocheckpoint, 0);
+  EXPECT_FALSE(sqlite("sqlite:a.db").wal_autocheckpoint.has_value());
 }
 
 TEST(StoreUriTest, PercentDecodesPathAndValues) {
@@ -141,6 +144,10 @@ TEST(StoreUriTest, RejectsBadValues) {
        {"sqlite:a.db?busy_timeout_ms=-1", "sqlite:a.db?busy_timeout_ms=1s",
         "sqlite:a.db?busy_timeout_ms=", "sqlite:a.db?busy_timeout_ms=9999999999"}) {
     EXPECT_THAT([uri] { parse_store_uri(uri); }, StoreError(uri, "for busy_timeout_ms"));
+  }
+  for (const char* uri : {"sqlite:a.db?wal_autocheckpoint=-1", "sqlite:a.db?wal_autocheckpoint=1k",
+                          "sqlite:a.db?wal_autocheckpoint=1000001"}) {
+    EXPECT_THAT([uri] { parse_store_uri(uri); }, StoreError(uri, "for wal_autocheckpoint"));
   }
   EXPECT_THAT([] { parse_store_uri("dynamodb://t?region="); },
               StoreError("dynamodb://t?region=", "bad value '' for region"));
