@@ -178,6 +178,9 @@ AttributeValue read_attribute_value(JsonReader& reader) {
 
 AttributeMap read_item(JsonReader& reader) {
   std::vector<AttributeMap::Entry> entries;
+  // Room for a typical item (a bucket has about 30 attributes): growing the vector moves every
+  // entry, and a move of an AttributeValue is a variant visit.
+  entries.reserve(32);
   const std::size_t start = value_offset(reader);
   reader.enter_object();
   while (auto key = reader.next_key()) {

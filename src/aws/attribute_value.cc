@@ -2,6 +2,7 @@
 #include "aws/attribute_value.h"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <limits>
 
@@ -13,7 +14,9 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Below this many entries a pairwise scan is cheaper than sorting a copy of the names.
-constexpr std::size_t kPairwiseLimit = 32;
+// Up to this many entries the duplicate check compares pairs; beyond it sorts views (a bucket
+// item of ~30 attributes made 435 comparisons pairwise, ~150 sorted).
+constexpr std::size_t kPairwiseLimit = 8;
 
 }  // namespace
 
@@ -62,26 +65,36 @@ std::int64_t Number::to_int64() const {
   if (!t.empty() && (t.front() == '-' || t.front() == '+')) {
     t.remove_prefix(1);
   }
-  if (t.find_first_not_of("0123456789") != std::string_view::npos) {
-    throw NumberError("not an integer: \"" + text_ + "\"");
-  }
-  // Accumulate negatively: the int64 range has one more negative value than positive ones.
-  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-  std::int64_t v = 0;
-  for (char c : t) {
-    const int d = c - '0';
-    if (v < (kMin + d) / 10) {
-      throw NumberError("out of the int64 range: \"" + text_ + "\"");
+  // Every byte a digit first, so that "not an integer" wins over "out of range".
+  for (const char c : t) {
+    if (!is_digit(c)) {
+      throw NumberError("not an integer: \"" + text_ + "\"");
     }
-    v = v * 10 - d;
   }
-  if (!negative) {
-    if (v == kMin) {
-      throw NumberError("out of the int64 range: \"" + text_ + "\"");
+  // Up to 18 digits cannot overflow; longer texts (leading zeros, or out of range) take the
+  // checked loop. The magnitude is accumulated unsigned: |INT64_MIN| = INT64_MAX + 1.
+  constexpr std::uint64_t kMaxMagnitude =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + 1;
+  const std::uint64_t limit = negative ? kMaxMagnitude : kMaxMagnitude - 1;
+  std::uint64_t v = 0;
+  if (t.size() <= 18) {
+    for (const char c : t) {
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
     }
-    v = -v;
+  } else {
+    for (const char c : t) {
+      const auto d = static_cast<std::uint64_t>(c - '0');
+      if (v > (limit - d) / 10) {
+        throw NumberError("out of the int64 range: \"" + text_ + "\"");
+      }
+      v = v * 10 + d;
+    }
   }
-  return v;
+  if (negative) {
+    // Two's complement: 0 - v is exact for every magnitude up to 2^63.
+    return static_cast<std::int64_t>(std::uint64_t{0} - v);
+  }
+  return static_cast<std::int64_t>(v);
 }
 
 // --- AttributeMap ---
@@ -132,6 +145,11 @@ void AttributeMap::set(std::string name, AttributeValue value) {
     *existing = std::move(value);
     return;
   }
+  entries_.emplace_back(std::move(name), std::move(value));
+}
+
+void AttributeMap::append_new(std::string name, AttributeValue value) {
+  assert(find(name) == nullptr);
   entries_.emplace_back(std::move(name), std::move(value));
 }
 

@@ -61,6 +61,9 @@ class AttributeMap {
 
   // Sets `name` to `value`, replacing a value it already has.
   void set(std::string name, AttributeValue value);
+  // Appends `name`, which the caller guarantees is not in the map yet (checked only in debug
+  // builds): set() without its search, for builders whose names are distinct by construction.
+  void append_new(std::string name, AttributeValue value);
   // Removes `name`; returns whether it was present.
   bool erase(std::string_view name);
 

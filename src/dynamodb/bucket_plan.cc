@@ -51,7 +51,7 @@ class Aliases {
   }
   std::string value(AttributeValue value) {
     std::string alias = ":v" + std::to_string(count_++);
-    values_.set(alias, std::move(value));
+    values_.append_new(alias, std::move(value));  // every value alias is new
     return alias;
   }
   std::string number(std::int64_t value) { return this->value(AttributeValue::of_int64(value)); }

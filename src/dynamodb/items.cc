@@ -482,36 +482,164 @@ AttributeMap encode_bucket(std::string_view ns, const BucketItem& bucket) {
   return item;
 }
 
+namespace {
+
+// The integer in `value`, an attribute of `item` whose name `name()` gives (built only for an
+// error), with optional_int's checks.
+template <typename Name>
+std::int64_t integer_named(const AttributeMap& item, const AttributeValue& value,
+                           const Name& name) {
+  if (value.type() != AttributeType::kNumber) {
+    malformed(item, "attribute " + std::string(name()) + " is not N");
+  }
+  try {
+    return value.as_int64();
+  } catch (const aws::NumberError&) {
+    malformed(item, "attribute " + std::string(name()) +
+                        " is not an integer: " + value.as_number().text());
+  }
+}
+
+std::int64_t integer_of(const AttributeMap& item, const AttributeValue& value,
+                        std::string_view name) {
+  return integer_named(item, value, [name] { return name; });
+}
+
+}  // namespace
+
 BucketItem decode_bucket(const AttributeMap& item) {
-  const auto pk = parse_bucket_pk(required_string(item, kPk));
+  // One pass over the item (the warm path decodes every write's ALL_NEW answer): the fields of
+  // each b_{limit}_{field} are collected per limit, the rest by name; NULL reads as absent.
+  struct LimitValues {
+    std::string_view name;
+    std::size_t tk_position = 0;
+    const AttributeValue* tk = nullptr;
+    const AttributeValue* cp = nullptr;
+    const AttributeValue* ra = nullptr;
+    const AttributeValue* rp = nullptr;
+    const AttributeValue* tc = nullptr;
+  };
+  std::vector<LimitValues> found;
+  found.reserve(4);
+  const AttributeValue* pk_value = nullptr;
+  const AttributeValue* entity_id = nullptr;
+  const AttributeValue* resource = nullptr;
+  const AttributeValue* rf = nullptr;
+  const AttributeValue* cascade = nullptr;
+  const AttributeValue* parent_id = nullptr;
+  const AttributeValue* shard_count = nullptr;
+  const AttributeValue* ttl = nullptr;
+  std::size_t position = 0;
+  for (const auto& [name, value] : item) {
+    ++position;
+    if (name.size() > 2 && name[0] == 'b' && name[1] == '_') {
+      // spec/data-model.md §2.5: the last '_' separates the limit from the field.
+      const std::string_view rest = std::string_view(name).substr(2);
+      const std::size_t split = rest.rfind('_');
+      if (split == std::string_view::npos || split == 0 || split + 1 == rest.size()) {
+        continue;
+      }
+      const std::string_view limit = rest.substr(0, split);
+      const std::string_view field = rest.substr(split + 1);
+      if (value.is_null()) {
+        if (field == "tk") {
+          malformed(item, "missing attribute " + name);
+        }
+        continue;
+      }
+      auto it = std::find_if(found.begin(), found.end(),
+                             [&](const LimitValues& v) { return v.name == limit; });
+      if (it == found.end()) {
+        found.push_back(LimitValues{.name = limit});
+        it = found.end() - 1;
+      }
+      if (field == "tk") {
+        it->tk = &value;
+        it->tk_position = position;
+      } else if (field == "cp") {
+        it->cp = &value;
+      } else if (field == "ra") {
+        it->ra = &value;
+      } else if (field == "rp") {
+        it->rp = &value;
+      } else if (field == "tc") {
+        it->tc = &value;
+      }
+      continue;
+    }
+    if (value.is_null()) {
+      continue;
+    }
+    if (name == kPk) {
+      pk_value = &value;
+    } else if (name == "entity_id") {
+      entity_id = &value;
+    } else if (name == "resource") {
+      resource = &value;
+    } else if (name == "rf") {
+      rf = &value;
+    } else if (name == "cascade") {
+      cascade = &value;
+    } else if (name == "parent_id") {
+      parent_id = &value;
+    } else if (name == "shard_count") {
+      shard_count = &value;
+    } else if (name == "ttl") {
+      ttl = &value;
+    }
+  }
+  const auto string_of = [&](std::string_view name, const AttributeValue& value) {
+    if (value.type() != AttributeType::kString) {
+      malformed(item, "attribute " + std::string(name) + " is not S");
+    }
+    return value.as_string();
+  };
+  if (pk_value == nullptr) {
+    malformed(item, "missing attribute " + std::string(kPk));
+  }
+  const auto pk = parse_bucket_pk(string_of(kPk, *pk_value));
   if (!pk) {
     malformed(item, "not a bucket partition key");
   }
   BucketItem bucket;
-  bucket.entity_id = optional_string(item, "entity_id").value_or(pk->entity_id);
-  bucket.resource = optional_string(item, "resource").value_or(pk->resource);
+  bucket.entity_id = entity_id != nullptr ? string_of("entity_id", *entity_id) : pk->entity_id;
+  bucket.resource = resource != nullptr ? string_of("resource", *resource) : pk->resource;
   bucket.shard = pk->shard;
   // spec/data-model.md §6.10: tolerant defaults.
-  bucket.refill_ms = optional_int(item, "rf").value_or(0);
-  bucket.cascade = optional_bool(item, "cascade", false);
-  bucket.parent_id = optional_string(item, "parent_id");
-  bucket.shard_count = optional_int(item, "shard_count").value_or(1);
-  bucket.ttl = optional_int(item, "ttl");
-  for (const auto& [name, value] : item) {
-    // spec/data-model.md §2.5: a bucket limit is every b_*_tk; other fields (bx) are ignored.
-    auto parsed = parse_composite_attribute(AttributeFamily::kBucket, name);
-    if (!parsed || parsed->field != "tk") {
-      continue;
+  bucket.refill_ms = rf != nullptr ? integer_of(item, *rf, "rf") : 0;
+  if (cascade != nullptr) {
+    if (cascade->type() != AttributeType::kBool) {
+      malformed(item, "attribute cascade is not BOOL");
     }
-    const std::string& l = parsed->limit;
-    BucketLimitFields f{
-        .name = l,
-        .tokens_milli = required_int(item, name),
-        .capacity_milli = optional_int(item, bucket_attribute(l, "cp")).value_or(0),
-        .refill_amount_milli = optional_int(item, bucket_attribute(l, "ra")).value_or(0),
-        .refill_period_ms = optional_int(item, bucket_attribute(l, "rp")).value_or(0),
-        .total_consumed_milli = optional_int(item, bucket_attribute(l, "tc"))};
-    if (l == kWcuLimit) {
+    bucket.cascade = cascade->as_bool();
+  }
+  if (parent_id != nullptr) {
+    bucket.parent_id = string_of("parent_id", *parent_id);
+  }
+  bucket.shard_count = shard_count != nullptr ? integer_of(item, *shard_count, "shard_count") : 1;
+  if (ttl != nullptr) {
+    bucket.ttl = integer_of(item, *ttl, "ttl");
+  }
+  // spec/data-model.md §2.5: a bucket limit is every b_*_tk, in the item's order of those.
+  std::erase_if(found, [](const LimitValues& v) { return v.tk == nullptr; });
+  std::sort(found.begin(), found.end(), [](const LimitValues& a, const LimitValues& b) {
+    return a.tk_position < b.tk_position;
+  });
+  bucket.limits.reserve(found.size());
+  for (const LimitValues& v : found) {
+    const auto value_of = [&](const AttributeValue& value, std::string_view field) {
+      return integer_named(item, value, [&] { return bucket_attribute(v.name, field); });
+    };
+    const auto optional = [&](const AttributeValue* value, std::string_view field) {
+      return value != nullptr ? std::optional(value_of(*value, field)) : std::nullopt;
+    };
+    BucketLimitFields f{.name = std::string(v.name),
+                        .tokens_milli = value_of(*v.tk, "tk"),
+                        .capacity_milli = optional(v.cp, "cp").value_or(0),
+                        .refill_amount_milli = optional(v.ra, "ra").value_or(0),
+                        .refill_period_ms = optional(v.rp, "rp").value_or(0),
+                        .total_consumed_milli = optional(v.tc, "tc")};
+    if (v.name == kWcuLimit) {
       bucket.wcu = std::move(f);
     } else {
       bucket.limits.push_back(std::move(f));

@@ -62,6 +62,16 @@ TEST(NumberTest, ConvertsInt64AtTheBoundaries) {
   EXPECT_EQ(Number::parse("-0").to_int64(), 0);
   EXPECT_EQ(Number::parse("0009").to_int64(), 9);
   EXPECT_EQ(Number(kMin).to_int64(), kMin);
+  // 18 digits and fewer take the unchecked loop; longer texts the checked one.
+  EXPECT_EQ(Number::parse("999999999999999999").to_int64(), 999'999'999'999'999'999);
+  EXPECT_EQ(Number::parse("-999999999999999999").to_int64(), -999'999'999'999'999'999);
+  EXPECT_EQ(Number::parse("0000000000000000000000009223372036854775807").to_int64(), kMax);
+  EXPECT_EQ(Number::parse("-000000000000000000000009223372036854775808").to_int64(), kMin);
+  EXPECT_EQ(Number::parse("-0000000000000000000001").to_int64(), -1);
+  for (std::int64_t v : {kMin, kMin + 1, std::int64_t{-1}, std::int64_t{0}, std::int64_t{1},
+                         std::int64_t{1'700'000'000'000'000}, kMax - 1, kMax}) {
+    EXPECT_EQ(Number(v).to_int64(), v) << v;
+  }
 }
 
 TEST(NumberTest, ToInt64RejectsOverflowAndNonIntegers) {
@@ -69,6 +79,10 @@ TEST(NumberTest, ToInt64RejectsOverflowAndNonIntegers) {
   EXPECT_THAT(number_error("-9223372036854775809"), HasSubstr("out of the int64 range"));
   EXPECT_THAT(number_error("12345678901234567890123456789012345678"),
               HasSubstr("out of the int64 range"));
+  EXPECT_THAT(number_error("10000000000000000000"), HasSubstr("out of the int64 range"));
+  EXPECT_THAT(number_error("-0009223372036854775809"), HasSubstr("out of the int64 range"));
+  // Not an integer wins over out of range.
+  EXPECT_THAT(number_error("99999999999999999999.5"), HasSubstr("not an integer"));
   EXPECT_THAT(number_error("1.5"), HasSubstr("not an integer: \"1.5\""));
   EXPECT_THAT(number_error("1e3"), HasSubstr("not an integer: \"1e3\""));
   EXPECT_THAT(number_error("1.0"), HasSubstr("not an integer"));
