@@ -710,6 +710,28 @@ TEST_F(BucketCompatTest, RecreatedShardZeroAlignsTheCountOfEveryLiveShard) {
   EXPECT_EQ(number(alone, "b_rpm_tk"), 99'000);
 }
 
+// A split that finds a shard it would create already there (one that outlived an earlier count)
+// drops that shard's part and tells it the new count.
+TEST_F(BucketCompatTest, SplitTellsAShardItCouldNotCreateTheNewCount) {
+  put(python_shard("left", 100, 50'000, 0, 2));
+  put(python_shard("left", 100, 50'000, 1, 2));
+  put(python_shard("left", 100, 20'000, 2, 3));
+  ASSERT_TRUE(split_shards(client(),
+                           ShardSplitTarget{.table = *table_,
+                                            .ns = ns(),
+                                            .entity_id = "left",
+                                            .resource = "gpt-4",
+                                            .observed = 2},
+                           now_ms())
+                  .has_value());
+  EXPECT_EQ(number(*raw_shard("left", 2), "shard_count"), 4);
+  EXPECT_EQ(number(*raw_shard("left", 2), "b_rpm_tk"), 20'000);  // not topped up
+  // Shard 0 keeps its share of 25; the other 25 were shard 2's part (dropped), none is left.
+  EXPECT_EQ(number(raw_bucket("left", "gpt-4"), "b_rpm_tk"), 25'000);
+  EXPECT_EQ(number(*raw_shard("left", 3), "b_rpm_tk"), 0);
+  EXPECT_EQ(number(*raw_shard("left", 1), "shard_count"), 4);
+}
+
 TEST_F(BucketCompatTest, UnreachableDynamoDbFollowsOnUnavailable) {
   std::shared_ptr<Store> store = store_;
   RateLimiterOptions options;
