@@ -529,7 +529,9 @@ TEST_F(BucketCompatTest, ShardedBucketNeverAdmitsMoreThanItsLimit) {
 
   // An adjustment goes to the shard the consumption came from (the original: always shard 0).
   clock_.advance(1ms);
-  put(python_shard("wide", 100, 25'000, 2, 4));
+  for (int shard = 0; shard < 4; ++shard) {
+    put(python_shard("wide", 100, 25'000, shard, 4));  // any shard the choice lands on admits
+  }
   const ConsumeResult more = consume("wide", {rpm100}, {{"rpm", 1}});
   ASSERT_EQ(more.kind, ConsumeResult::Kind::kAdmitted);
   const int used = more.entries.at(0).shard;
