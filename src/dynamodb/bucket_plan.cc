@@ -293,11 +293,59 @@ PlannedLimit& reconcile(ItemPlan& item, const Limit& limit) {
   }
   PlannedLimit added{.name = limit.name(), .params = params, .shares = item.shard_count};
   added.tokens = core::full_bucket(added.effective(), item.now_ms).tokens_milli;
+  if (!item.exists && item.live_elsewhere > 0) {
+    // join_live_shards: the capacity less what the live shards hold or will add.
+    const std::int64_t share = added.effective().capacity_milli;
+    Int128 room = static_cast<Int128>(params.capacity_milli) -
+                  static_cast<Int128>(share) * item.live_elsewhere;
+    for (const HeldElsewhere& held : item.held_elsewhere) {
+      if (held.name == added.name) {
+        room += static_cast<Int128>(share) * held.shards;
+        room -= held.tokens;
+      }
+    }
+    added.tokens = static_cast<std::int64_t>(
+        std::clamp<Int128>(room, 0, std::max<std::int64_t>(added.tokens, 0)));
+  }
   item.limits.push_back(std::move(added));
   return item.limits.back();
 }
 
 }  // namespace
+
+void join_live_shards(ItemPlan& item, const std::vector<BucketItem>& shards) {
+  if (item.exists || item.shard != 0) {
+    return;
+  }
+  for (const BucketItem& shard : shards) {
+    if (shard.shard <= 0 || shard.entity_id != item.entity_id ||
+        shard.resource != item.resource) {
+      continue;
+    }
+    const ItemPlan live = plan_item(item.entity_id, item.resource, shard, item.now_ms);
+    if (!live.exists) {
+      continue;  // expired: its balance is gone
+    }
+    ++item.live_elsewhere;
+    item.shard_count =
+        std::max({item.shard_count, live.shard_count, std::int64_t{shard.shard} + 1});
+    for (const PlannedLimit& limit : live.limits) {
+      if (limit.hidden) {
+        continue;  // a per-item write budget, never shared
+      }
+      auto held = std::find_if(item.held_elsewhere.begin(), item.held_elsewhere.end(),
+                               [&](const HeldElsewhere& h) { return h.name == limit.name; });
+      if (held == item.held_elsewhere.end()) {
+        item.held_elsewhere.push_back(HeldElsewhere{.name = limit.name});
+        held = item.held_elsewhere.end() - 1;
+      }
+      held->tokens = static_cast<std::int64_t>(std::min<Int128>(
+          static_cast<Int128>(held->tokens) + std::max<std::int64_t>(limit.tokens, 0),
+          INT64_MAX));
+      ++held->shards;
+    }
+  }
+}
 
 bool plan_side(ItemPlan& item, const ConsumeTarget& side, const Amounts& amounts,
                std::vector<LimitStatus>& statuses, std::vector<ConsumedEntry>& entries) {

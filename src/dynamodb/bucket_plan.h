@@ -75,6 +75,17 @@ struct PlannedLimit {
   static core::BucketParams shard_share(const core::BucketParams& params, std::int64_t shares);
 };
 
+// What the other live shards of a bucket hold of one limit, for a shard 0 created among them
+// (join_live_shards).
+struct HeldElsewhere {
+  std::string name{};
+  // Sum over the live shards storing the limit of their balance refilled to now (a debt counts
+  // as nothing: it cannot be spent).
+  std::int64_t tokens = 0;
+  // How many live shards store the limit (the others will add it full, at their share).
+  std::int64_t shards = 0;
+};
+
 // One bucket item (one shard) of a plan.
 struct ItemPlan {
   std::string entity_id{};
@@ -93,6 +104,11 @@ struct ItemPlan {
   std::int64_t new_rf = 0;
   // Stored limits (item order, wcu included), then limits new to the item.
   std::vector<PlannedLimit> limits{};
+  // A shard 0 to create while other shards of its bucket are alive (join_live_shards): how many
+  // there are and what they hold. A limit new to the item then starts at its share, but never
+  // above the capacity less what the live shards hold.
+  std::int64_t live_elsewhere = 0;
+  std::vector<HeldElsewhere> held_elsewhere{};
 
   PlannedLimit* find(std::string_view name);
   const PlannedLimit* find(std::string_view name) const;
@@ -100,9 +116,23 @@ struct ItemPlan {
 
 // Starts a plan from `state` (nullopt: no item), for the shard the state is of (shard 0 without
 // one). An item whose ttl <= now_s counts as absent (spec/data-model.md §9); a shard 0 created
-// in its place starts over with one shard.
+// in its place has one shard unless join_live_shards makes it join the others.
 ItemPlan plan_item(std::string entity_id, std::string resource,
                    const std::optional<BucketItem>& state, std::int64_t now_ms);
+
+// A shard 0 that is absent (expired, or removed by DynamoDB's TTL sweeper) while shards k > 0 of
+// its bucket are still alive must not start a bucket of its own: created with one shard and the
+// full capacity, it would add cp to what the live shards still hold and let writers that know
+// the old count spend both (up to (n − 1)/n · cp over the limit). So a shard 0 to create joins
+// the live shards instead: `shards` are the other shards of the bucket as read (shard 0, other
+// buckets and expired items are ignored). The plan takes shard count m = the largest of their
+// counts and of their indices + 1, so every shard enforces the same share cp // m and every
+// write stays guarded by `shard_count = m`; and every limit starts at most at
+//   min(cp // m, cp − Σ live balances − (live shards lacking the limit) · (cp // m)),
+// never below 0, so the balances of all shards never add up to more than the capacity (the
+// invariant of plan_split). Nothing changes when `item` exists, is not shard 0, or no other
+// shard is alive. Call before plan_side. Pure.
+void join_live_shards(ItemPlan& item, const std::vector<BucketItem>& shards);
 
 // Reconciles `side.limits` into `item` (the resolved limits are the truth: a missing limit is
 // added full, changed parameters clamp the balance; OQ-3, OQ-10, OQ-44) and tries to take every

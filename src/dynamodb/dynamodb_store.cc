@@ -176,6 +176,9 @@ struct DynamoDbStore::Work {
   bool done = false;
   // The last plan found some limit short.
   bool short_of_tokens = false;
+  // Shard 0 is to be created: the other shards of its bucket that are alive (read once).
+  bool live_shards_read = false;
+  std::vector<BucketItem> live_shards{};
   ItemPlan plan{};
   WriteKind kind = WriteKind::kConsume;
   WriteContext context{};
@@ -463,7 +466,16 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
           moved = true;
           continue;
         }
+        if (w.shard == 0 && w.writes && (!w.state || expired(*w.state, request.now)) &&
+            !w.live_shards_read) {
+          // The rare path: shard 0 is created, and may have expired while other shards of its
+          // bucket live on; it must join them, not start over (join_live_shards).
+          w.live_shards = read_live_shards(w.entity_id, w.resource, cache_.shard_count(w.base),
+                                           now_ms);
+          w.live_shards_read = true;
+        }
         w.plan = plan_item(w.entity_id, w.resource, w.state, now_ms);
+        join_live_shards(w.plan, w.live_shards);
         w.statuses.clear();
         w.entries.clear();
         bool enough = true;
@@ -708,6 +720,89 @@ ConsumeResult DynamoDbStore::consume_checked(const ConsumeRequest& request) {
 }
 
 // ---- shards -------------------------------------------------------------------------------------
+
+std::vector<BucketItem> DynamoDbStore::read_live_shards(const std::string& entity_id,
+                                                        const std::string& resource,
+                                                        std::int64_t known_count,
+                                                        std::int64_t now_ms) {
+  const std::string& ns = opened_.namespace_id;
+  std::vector<int> shards;
+  for (int shard = 1; shard < std::min<std::int64_t>(known_count, 1024); ++shard) {
+    shards.push_back(shard);
+  }
+  // spec/data-model.md §7.3: GSI3 (keys only) lists the entity's buckets; resource names hold
+  // no '#', so the prefix names this resource's shards only.
+  const auto keys = client_.query_all(
+      {.table_name = opened_.table_name,
+       .index_name = "GSI3",
+       .key_condition_expression = "GSI3PK = :pk AND begins_with(GSI3SK, :shards)",
+       .expression_attribute_values = {
+           {":pk", AttributeValue::of_string(entity_pk(ns, entity_id))},
+           {":shards",
+            AttributeValue::of_string(std::string(kBucketPrefix) + resource + "#")}}});
+  for (const AttributeMap& key : keys.items) {
+    const AttributeValue* pk = key.find(kPk);
+    if (pk == nullptr) {
+      continue;
+    }
+    const std::optional<BucketPk> parsed = parse_bucket_pk(pk->as_string());
+    if (parsed && parsed->namespace_id == ns && parsed->entity_id == entity_id &&
+        parsed->resource == resource && parsed->shard > 0 &&
+        std::find(shards.begin(), shards.end(), parsed->shard) == shards.end()) {
+      shards.push_back(parsed->shard);
+    }
+  }
+  const TimePoint now = from_epoch_ms(now_ms);
+  const auto read = [&](const std::vector<int>& which) {
+    std::vector<BucketItem> live;
+    if (which.empty()) {
+      return live;
+    }
+    aws::KeysAndAttributes request{.consistency = aws::ReadConsistency::kStrong};
+    for (const int shard : which) {
+      request.keys.push_back(bucket_key(ns, entity_id, resource, shard).to_attributes());
+    }
+    auto result =
+        client_.batch_get_item({.request_items = {{opened_.table_name, std::move(request)}}});
+    if (!result.unprocessed_keys.empty()) {
+      throw InfrastructureError("DynamoDB left shard keys unread after every resend",
+                                /*transient=*/true);
+    }
+    for (const AttributeMap& item : result.responses[opened_.table_name]) {
+      BucketItem bucket = decode_bucket(item);
+      if (bucket.shard > 0 && !expired(bucket, now)) {
+        cache_.put(bucket_pk_of(entity_id, resource, bucket.shard), bucket);
+        live.push_back(std::move(bucket));
+      }
+    }
+    return live;
+  };
+  std::vector<BucketItem> live = read(shards);
+  std::int64_t count = 1;
+  for (const BucketItem& shard : live) {
+    count = std::max({count, shard.shard_count, std::int64_t{shard.shard} + 1});
+  }
+  std::vector<aws::UpdateItemRequest> updates;
+  std::vector<int> behind;
+  for (const BucketItem& shard : live) {
+    if (shard.shard_count < count) {
+      updates.push_back(shard_count_request(opened_.table_name, ns, entity_id, resource,
+                                            shard.shard, count));
+      behind.push_back(shard.shard);
+    }
+  }
+  if (!updates.empty()) {
+    // A shard that missed a doubling would refill its larger share of the old count.
+    (void)client_.try_update_items(updates);  // gone or knows more meanwhile: fine
+    std::erase_if(live, [&](const BucketItem& shard) {
+      return std::find(behind.begin(), behind.end(), shard.shard) != behind.end();
+    });
+    for (BucketItem& shard : read(behind)) {
+      live.push_back(std::move(shard));
+    }
+  }
+  return live;
+}
 
 void DynamoDbStore::double_shards(const std::string& entity_id, const std::string& resource,
                                   std::int64_t observed, std::int64_t now_ms) noexcept {

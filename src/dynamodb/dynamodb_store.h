@@ -123,6 +123,15 @@ class DynamoDbStore final : public Store {
   // One consistent BatchGetItem of the entity records and bucket items of `work`.
   void read_states(std::vector<Work>& work, const ConsumeRequest& request);
   void compensate(const std::vector<Work>& work);
+  // The live shards k > 0 of the bucket of (entity, resource), for a shard 0 about to be created
+  // (join_live_shards): the shard keys GSI3 lists for the entity and resource, plus shards
+  // 1 .. known_count − 1 (GSI3 is eventually consistent), read consistently. Shards that know a
+  // smaller count than the others are told the largest first (shard_count_request) and read
+  // again, so all of them enforce the same share. Empty when none is alive (the usual case:
+  // one Query). Remembers what it read.
+  std::vector<BucketItem> read_live_shards(const std::string& entity_id,
+                                           const std::string& resource, std::int64_t known_count,
+                                           std::int64_t now_ms);
   // Reads one shard of (entity, resource) consistently; remembers it.
   std::optional<BucketItem> read_bucket(const std::string& entity_id, const std::string& resource,
                                         int shard = 0);

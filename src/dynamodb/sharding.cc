@@ -48,10 +48,20 @@ std::optional<BucketItem> split_shards(aws::DynamoDbClient& client, const ShardS
     }
     return std::nullopt;  // lost the race: the balance stays where it was
   }
+  std::vector<aws::UpdateItemRequest> behind;
   for (const BucketItem& created : split->created) {
-    // Absent: created with its part of shard 0's balance. Present (another writer was faster):
-    // that part is dropped, which only makes the bucket stricter.
-    (void)client.try_put_item(shard_create_request(target.table, target.ns, created, now_ms));
+    // Absent: created with its part of shard 0's balance. Present (another writer was faster,
+    // or a shard of an earlier, larger count outlived shard 0): that part is dropped, which
+    // only makes the bucket stricter, and the shard learns the count, so that its share is
+    // never larger than the others'.
+    auto put = client.try_put_item(shard_create_request(target.table, target.ns, created, now_ms));
+    if (!put.ok() && put.is_condition_failure()) {
+      behind.push_back(shard_count_request(target.table, target.ns, target.entity_id,
+                                           target.resource, created.shard, doubled));
+    }
+  }
+  if (!behind.empty()) {
+    (void)client.try_update_items(behind);
   }
   if (outcome.value().attributes) {
     return decode_bucket(*outcome.value().attributes);

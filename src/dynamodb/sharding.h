@@ -28,7 +28,8 @@ struct ShardSplitTarget {
 
 // Reads shard 0; tells shards 1 .. observed−1 the new count (so their shares shrink first);
 // rewrites shard 0 exactly (its share kept, the rest dealt out) with shard_count := 2 × observed,
-// guarded by what it read; creates the new shards with their part when absent. Returns shard 0
+// guarded by what it read; creates the new shards with their part when absent (a shard already
+// there keeps its balance, loses the part, and is told the new count). Returns shard 0
 // as written, or nullopt when no split happened (lost race, gone, at the maximum). Throws
 // aws::AwsError on a failed request; a failure after shard 0's rewrite only drops tokens.
 std::optional<BucketItem> split_shards(aws::DynamoDbClient& client, const ShardSplitTarget& target,

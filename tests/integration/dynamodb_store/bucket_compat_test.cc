@@ -28,6 +28,7 @@
 #include "dynamodb/items.h"
 #include "dynamodb/keys.h"
 #include "dynamodb/provisioning.h"
+#include "dynamodb/sharding.h"
 #include "support/fake_clock.h"
 
 namespace zae::dynamodb {
@@ -528,7 +529,9 @@ TEST_F(BucketCompatTest, ShardedBucketNeverAdmitsMoreThanItsLimit) {
 
   // An adjustment goes to the shard the consumption came from (the original: always shard 0).
   clock_.advance(1ms);
-  put(python_shard("wide", 100, 25'000, 2, 4));
+  for (int shard = 0; shard < 4; ++shard) {
+    put(python_shard("wide", 100, 25'000, shard, 4));  // any shard the choice lands on admits
+  }
   const ConsumeResult more = consume("wide", {rpm100}, {{"rpm", 1}});
   ASSERT_EQ(more.kind, ConsumeResult::Kind::kAdmitted);
   const int used = more.entries.at(0).shard;
@@ -601,6 +604,134 @@ TEST_F(BucketCompatTest, WriterThatMissedADoublingReplansWithTheNewShares) {
   EXPECT_EQ(number(raw_bucket("split", "gpt-4"), "b_rpm_tk"), 50'000);
   EXPECT_EQ(number(*raw_shard("split", 1), "b_rpm_tk"), 0);
   ASSERT_EQ(consume("split", {rpm100}, {{"rpm", 50}}).kind, ConsumeResult::Kind::kAdmitted);
+}
+
+// Issue 7: shard 0 of a sharded bucket expired (DynamoDB's TTL sweeper removed it) while its
+// other shards live on. Recreated as a bucket of its own (one shard, full), it would add the
+// whole capacity to what the live shards still hold, and writers that still know the old count
+// would spend both. Recreated as a member of the live shards, the sum never exceeds the limit.
+TEST_F(BucketCompatTest, ShardZeroRecreatedAfterExpiryJoinsTheLiveShards) {
+  const Limit rpm100 = Limit::per_minute("rpm", 100);  // no time passes: 100 in all
+  int admitted = 0;
+  const auto take = [&](DynamoDbStore& store) {
+    const ConsumeResult result = store.consume(
+        ConsumeRequest{.target = ConsumeTarget{.entity_id = "lapse",
+                                               .resource = "gpt-4",
+                                               .limits = {rpm100},
+                                               .source = LimitSource::kEntity},
+                       .amounts = {{"rpm", 1}},
+                       .now = clock_.now()});
+    if (result.kind == ConsumeResult::Kind::kAdmitted) {
+      ++admitted;
+    }
+    return result;
+  };
+  ASSERT_EQ(take(*store_).kind, ConsumeResult::Kind::kAdmitted);  // 99 left
+  // Split to 2, then 4 shards (conserving): shard 0 25, shard 1 49, shard 2 25, shard 3 0.
+  for (const std::int64_t observed : {1, 2}) {
+    ASSERT_TRUE(split_shards(client(),
+                             ShardSplitTarget{.table = *table_,
+                                              .ns = ns(),
+                                              .entity_id = "lapse",
+                                              .resource = "gpt-4",
+                                              .observed = observed},
+                             now_ms())
+                    .has_value());
+  }
+  // Writers that know the four shards (store_ still remembers one).
+  std::vector<std::shared_ptr<DynamoDbStore>> stale;
+  for (int i = 0; i < 3; ++i) {
+    stale.push_back(open_store_named(store_->namespace_name()));
+    ASSERT_EQ(stale.back()->get_bucket("lapse", "gpt-4")->shard_count, 4);
+  }
+  (void)client().delete_item(
+      {.table_name = *table_, .key = bucket_key(ns(), "lapse", "gpt-4", 0).to_attributes()});
+
+  // A writer that never saw the bucket recreates shard 0: as the fourth shard, with its share.
+  const std::shared_ptr<DynamoDbStore> fresh = open_store_named(store_->namespace_name());
+  ASSERT_EQ(take(*fresh).kind, ConsumeResult::Kind::kAdmitted);
+  const AttributeMap shard0 = raw_bucket("lapse", "gpt-4");
+  EXPECT_EQ(number(shard0, "shard_count"), 4);
+  EXPECT_EQ(number(shard0, "b_rpm_tk"), 24'000);
+  EXPECT_EQ(number(shard0, "b_rpm_cp"), 100'000);  // the layout is the original's
+  const auto stored_tokens = [&] {
+    std::int64_t tokens = 0;
+    for (int shard = 0; shard < 4; ++shard) {
+      if (const std::optional<AttributeMap> item = raw_shard("lapse", shard)) {
+        tokens += number(*item, "b_rpm_tk");
+      }
+    }
+    return tokens;
+  };
+  EXPECT_LE(stored_tokens(), 100'000 - admitted * 1000);
+
+  // Everyone spends what is left: the stale writers on every shard, the others from shard 0 on.
+  std::vector<DynamoDbStore*> writers{store_.get(), fresh.get()};
+  for (const auto& store : stale) {
+    writers.push_back(store.get());
+  }
+  for (int i = 0; i < 130; ++i) {
+    (void)take(*writers[static_cast<std::size_t>(i) % writers.size()]);
+  }
+  EXPECT_LE(admitted, 100);
+  EXPECT_GE(admitted, 80);  // random choice with two retries finds most of it
+  std::int64_t consumed = 0;
+  for (int shard = 0; shard < 4; ++shard) {
+    const std::optional<AttributeMap> item = raw_shard("lapse", shard);
+    ASSERT_TRUE(item.has_value()) << "shard " << shard;
+    EXPECT_EQ(number(*item, "shard_count"), 4) << "shard " << shard;
+    EXPECT_GE(number(*item, "b_rpm_tk"), 0) << "shard " << shard;
+    consumed += number(*item, "b_rpm_tc");
+  }
+  // tc of the deleted shard 0 (the first consume) went with it.
+  EXPECT_EQ(consumed, (admitted - 1) * 1000);
+  EXPECT_LE(stored_tokens(), 100'000 - admitted * 1000);
+}
+
+// The recreated shard 0 joins the largest count among the live shards, and a live shard that
+// missed a doubling learns it first (its share of the old count would be larger).
+TEST_F(BucketCompatTest, RecreatedShardZeroAlignsTheCountOfEveryLiveShard) {
+  const Limit rpm100 = Limit::per_minute("rpm", 100);
+  put(python_shard("drift", 100, 30'000, 1, 2));  // missed the doubling to 4
+  put(python_shard("drift", 100, 25'000, 3, 4));
+  ASSERT_EQ(consume("drift", {rpm100}, {{"rpm", 1}}).kind, ConsumeResult::Kind::kAdmitted);
+  const AttributeMap shard0 = raw_bucket("drift", "gpt-4");
+  EXPECT_EQ(number(shard0, "shard_count"), 4);
+  // 100 − 30 − 25 = 45 left, more than the share of 25.
+  EXPECT_EQ(number(shard0, "b_rpm_tk"), 24'000);
+  EXPECT_EQ(number(*raw_shard("drift", 1), "shard_count"), 4);
+  EXPECT_EQ(number(*raw_shard("drift", 1), "b_rpm_tk"), 30'000);  // spendable, never refilled
+  EXPECT_FALSE(raw_shard("drift", 2).has_value());  // never created by a client (SH-5)
+
+  // No live shard: a bucket of its own, as before, at the cost of one Query.
+  transport().reset();
+  ASSERT_EQ(consume("alone", {rpm100}, {{"rpm", 1}}).kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(transport().requests(), 3);  // read, GSI3 query, create
+  const AttributeMap alone = raw_bucket("alone", "gpt-4");
+  EXPECT_EQ(number(alone, "shard_count"), 1);
+  EXPECT_EQ(number(alone, "b_rpm_tk"), 99'000);
+}
+
+// A split that finds a shard it would create already there (one that outlived an earlier count)
+// drops that shard's part and tells it the new count.
+TEST_F(BucketCompatTest, SplitTellsAShardItCouldNotCreateTheNewCount) {
+  put(python_shard("left", 100, 50'000, 0, 2));
+  put(python_shard("left", 100, 50'000, 1, 2));
+  put(python_shard("left", 100, 20'000, 2, 3));
+  ASSERT_TRUE(split_shards(client(),
+                           ShardSplitTarget{.table = *table_,
+                                            .ns = ns(),
+                                            .entity_id = "left",
+                                            .resource = "gpt-4",
+                                            .observed = 2},
+                           now_ms())
+                  .has_value());
+  EXPECT_EQ(number(*raw_shard("left", 2), "shard_count"), 4);
+  EXPECT_EQ(number(*raw_shard("left", 2), "b_rpm_tk"), 20'000);  // not topped up
+  // Shard 0 keeps its share of 25; the other 25 were shard 2's part (dropped), none is left.
+  EXPECT_EQ(number(raw_bucket("left", "gpt-4"), "b_rpm_tk"), 25'000);
+  EXPECT_EQ(number(*raw_shard("left", 3), "b_rpm_tk"), 0);
+  EXPECT_EQ(number(*raw_shard("left", 1), "shard_count"), 4);
 }
 
 TEST_F(BucketCompatTest, UnreachableDynamoDbFollowsOnUnavailable) {

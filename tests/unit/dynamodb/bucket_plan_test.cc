@@ -338,6 +338,146 @@ RC_GTEST_PROP(BucketPlanProperty, ASplitNeverCreatesTokens,
   }
 }
 
+// Shard 0 expired while shards 1..3 of a 4-shard bucket (rpm 10: shares of 2.5) live on.
+std::vector<BucketItem> live_shards(std::vector<std::int64_t> balances, std::int64_t count) {
+  std::vector<BucketItem> shards;
+  for (std::size_t i = 0; i < balances.size(); ++i) {
+    shards.push_back(shard_of(item_with(balances[i], kNow), static_cast<int>(i) + 1, count));
+  }
+  return shards;
+}
+
+ItemPlan joined(const std::vector<BucketItem>& shards, std::int64_t amount, bool* admitted,
+                std::vector<Limit> limits = {Limit::per_minute("rpm", 10)},
+                const std::optional<BucketItem>& state = std::nullopt) {
+  ItemPlan plan = plan_item("key-1", "gpt-4", state, kNow);
+  join_live_shards(plan, shards);
+  std::vector<LimitStatus> statuses;
+  std::vector<ConsumedEntry> entries;
+  Amounts amounts;
+  for (const Limit& limit : limits) {
+    amounts.emplace_back(limit.name(), amount);
+  }
+  *admitted = plan_side(plan, target(std::move(limits)), amounts, statuses, entries);
+  return plan;
+}
+
+TEST(BucketPlanTest, ACreatedShardZeroJoinsTheLiveShardsOfItsBucket) {
+  // Shard 1 holds 4.9 (more than its share: a split dealt it out), shards 2 and 3 2.5 and 0:
+  // 7.4 of 10 live elsewhere, so shard 0 starts at its share of 2.5 (room: 2.6).
+  bool admitted = false;
+  const ItemPlan plan = joined(live_shards({4900, 2500, 0}, 4), 1, &admitted);
+  ASSERT_TRUE(admitted);
+  EXPECT_EQ(plan.shard_count, 4);
+  EXPECT_EQ(plan.live_elsewhere, 3);
+  EXPECT_EQ(plan.find("rpm")->tokens, 1500);
+  EXPECT_EQ(plan.find("rpm")->effective().capacity_milli, 2500);
+  EXPECT_EQ(choose_write(plan), WriteKind::kCreate);
+  const aws::PutItemRequest put = create_request(kContext, plan, {});
+  EXPECT_EQ(put.item.at("shard_count").as_int64(), 4);
+  EXPECT_EQ(put.item.at("b_rpm_tk").as_int64(), 1500);
+  EXPECT_EQ(put.item.at("b_rpm_cp").as_int64(), 10'000);  // undivided, as always
+  EXPECT_EQ(put.item.at("b_wcu_tk").as_int64(), 1'000'000);
+  EXPECT_EQ(put.item.at("PK").as_string(), "ns/BUCKET#key-1#gpt-4#0");
+
+  // The live shards hold 9.5: shard 0 starts with the 0.5 left.
+  const ItemPlan tight = joined(live_shards({4500, 2500, 2500}, 4), 1, &admitted);
+  EXPECT_FALSE(admitted);
+  EXPECT_EQ(tight.find("rpm")->tokens, 500);
+  // They hold it all (or more): nothing, never a debt.
+  const ItemPlan none = joined(live_shards({5000, 5000, 2500}, 4), 0, &admitted);
+  EXPECT_EQ(none.find("rpm")->tokens, 0);
+  // Debts count as nothing held.
+  const ItemPlan debt = joined(live_shards({-9000, 2500, 2500}, 4), 0, &admitted);
+  EXPECT_EQ(debt.find("rpm")->tokens, 2500);
+}
+
+TEST(BucketPlanTest, AJoinTakesTheLargestCountAndIgnoresWhatIsNotALiveShard) {
+  bool admitted = false;
+  std::vector<BucketItem> shards = live_shards({0, 0}, 2);
+  shards.push_back(shard_of(item_with(2500, kNow), 5, 4));  // an index beyond its count
+  BucketItem expired = shard_of(item_with(2500, kNow), 6, 8);
+  expired.ttl = kNow / 1000;
+  shards.push_back(expired);
+  BucketItem other = shard_of(item_with(2500, kNow), 7, 8);
+  other.resource = "claude";
+  shards.push_back(other);
+  shards.push_back(shard_of(item_with(2500, kNow), 0, 8));  // shard 0 itself: not a sibling
+  const ItemPlan plan = joined(shards, 0, &admitted);
+  EXPECT_EQ(plan.shard_count, 6);
+  EXPECT_EQ(plan.live_elsewhere, 3);
+  EXPECT_EQ(plan.find("rpm")->tokens, 10'000 / 6);  // 10 − 2.5 held leaves more than a share
+
+  // Nothing alive: a bucket of its own, full, as before.
+  const ItemPlan alone = joined({expired, other}, 0, &admitted);
+  EXPECT_EQ(alone.shard_count, 1);
+  EXPECT_EQ(alone.find("rpm")->tokens, 10'000);
+  // An existing shard 0 (or another shard) is planned from its own state.
+  const ItemPlan existing =
+      joined(live_shards({0, 0, 0}, 4), 0, &admitted, {Limit::per_minute("rpm", 10)},
+             shard_of(item_with(7000, kNow), 0, 1));
+  EXPECT_EQ(existing.shard_count, 1);
+  EXPECT_EQ(existing.live_elsewhere, 0);
+  EXPECT_EQ(existing.find("rpm")->tokens, 7000);
+}
+
+TEST(BucketPlanTest, ALimitTheLiveShardsLackCountsAsTheShareTheyWillAdd) {
+  // Shards 1..3 store rpm only; tpm (100 per minute, shares of 25) is new to the bucket: each
+  // will add it full at its share, so shard 0 may start tpm with what is left: 25.
+  bool admitted = false;
+  const ItemPlan plan =
+      joined(live_shards({0, 0, 0}, 4), 0, &admitted,
+             {Limit::per_minute("rpm", 10), Limit::per_minute("tpm", 100)});
+  EXPECT_EQ(plan.find("rpm")->tokens, 2500);
+  EXPECT_EQ(plan.find("tpm")->tokens, 25'000);
+  // A resolved capacity below what the shards stored: the room shrinks with it.
+  const ItemPlan lower = joined(live_shards({2500, 2500, 2500}, 4), 0, &admitted,
+                                {Limit::per_minute("rpm", 8)});
+  EXPECT_EQ(lower.find("rpm")->tokens, 500);
+}
+
+// For any live shards (any balances, refill owed, counts up to the largest), a shard 0 created
+// among them never brings the sum of the spendable balances above the capacity, starts within
+// [0, its share], and takes a count no shard exceeds.
+RC_GTEST_PROP(BucketPlanProperty, AJoiningShardZeroNeverCreatesTokens, ()) {
+  const std::int64_t count = std::int64_t{1} << *rc::gen::inRange(1, 5);
+  const std::int64_t capacity = *rc::gen::inRange<std::int64_t>(1, 200) * 2000;
+  const std::int64_t resolved = *rc::gen::element(capacity, capacity / 2, capacity * 2);
+  std::vector<BucketItem> shards;
+  std::int64_t held = 0;
+  std::int64_t largest = 1;
+  for (int shard = 1; shard < count; ++shard) {
+    if (*rc::gen::inRange(0, 4) == 0) {
+      continue;  // gone
+    }
+    const std::int64_t shard_count =
+        *rc::gen::element(count, count / 2 > shard ? count / 2 : count);  // some missed one
+    const std::int64_t elapsed = *rc::gen::inRange<std::int64_t>(0, 120'000);
+    const std::int64_t tokens = *rc::gen::inRange<std::int64_t>(-capacity, capacity + 1);
+    BucketItem item = shard_of(item_with(tokens, kNow - elapsed), shard, shard_count);
+    item.limits[0].capacity_milli = capacity;
+    item.limits[0].refill_amount_milli = capacity;
+    shards.push_back(item);
+    largest = std::max({largest, shard_count, std::int64_t{shard} + 1});
+    // The spendable balance at now, by the lazy arithmetic: refilled at the shard's share.
+    const std::int64_t share = capacity / shard_count;
+    const std::int64_t add = elapsed * (capacity / shard_count) / 60'000;
+    const std::int64_t now_tokens = add > 0 ? std::min(share, tokens + add) : tokens;
+    held += std::max<std::int64_t>(now_tokens, 0);
+  }
+  bool admitted = false;
+  const ItemPlan plan =
+      joined(shards, 0, &admitted, {Limit("rpm", resolved / 1000, resolved / 1000, 60)});
+  RC_ASSERT(plan.shard_count == largest);
+  const std::int64_t share = shards.empty() ? resolved : resolved / largest;
+  const std::int64_t start = plan.find("rpm")->tokens;
+  RC_ASSERT(start >= 0);
+  RC_ASSERT(start <= share);
+  RC_ASSERT(start == 0 || start + held <= resolved);
+  // As much as the invariant allows: the share, or all the room there is.
+  RC_ASSERT(start == std::clamp<std::int64_t>(resolved - held, 0, share));
+}
+
 RC_GTEST_PROP(BucketPlanProperty, PlannedBalanceMatchesRefillFirstArithmetic, ()) {
   const std::int64_t capacity = *rc::gen::inRange<std::int64_t>(1, 1000) * 1000;
   const std::int64_t tokens = *rc::gen::inRange<std::int64_t>(-capacity, capacity + 1);
