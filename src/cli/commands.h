@@ -91,12 +91,12 @@ void add_data_commands(CLI::App& app, CommandContext& context, Action& action);
 // Registers the `usage` group (spec/cli.md §5): list and summary, on every store.
 void add_usage_commands(CLI::App& app, CommandContext& context, Action& action);
 
-// Registers deploy, delete, status, list, version, check, upgrade, cfn-template and
-// lambda-export (spec/cli.md §3) and the namespace group (§9), all on DynamoDB tables.
+// Registers deploy, delete, status, list, version, check, upgrade, cfn-template, a refused
+// lambda-export (spec/cli.md §3), a refused loadtest (§12) and the namespace group (§9).
 void add_infrastructure_commands(CLI::App& app, CommandContext& context, Action& action);
 
-// Registers the `limits` group (spec/cli.md §10): plan, apply, diff of a manifest (§14), and a
-// refused cfn-template.
+// Registers the `limits` group (spec/cli.md §10): plan, apply, diff of a manifest (§14), and
+// cfn-template (§10.4).
 void add_limits_commands(CLI::App& app, CommandContext& context, Action& action);
 
 // Registers the `local` group (spec/cli.md §11, adapted to DynamoDB Local).

@@ -11,8 +11,11 @@
 //   (exit 1), not the original's silent no-ops.
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -25,6 +28,7 @@
 
 #include "aws/aws_config.h"
 #include "aws/dynamodb_errors.h"
+#include "cfn/templates.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/table.h"
@@ -762,6 +766,79 @@ void add_upgrade(CLI::App& app, CommandContext& ctx, Action& action) {
   });
 }
 
+// ---- cfn-template ---------------------------------------------------------------------------
+
+// spec/cli.md §3.5. The original prints its bundled template; the port generates one from the
+// table definition `deploy` uses, so the two cannot drift (§16.1 suggests embedding the
+// original's text, which this build does not have).
+void add_cfn_template(CLI::App& app, Action& action) {
+  auto* cmd =
+      command(app, "cfn-template",
+              "Print a CloudFormation template (YAML) that creates the table 'deploy' creates",
+              "zae-limiter cfn-template -o zae-limiter.yaml");
+  cmd->footer(
+      "Example: zae-limiter cfn-template -o zae-limiter.yaml\n"
+      "  aws cloudformation deploy --stack-name my-app --template-file zae-limiter.yaml "
+      "--parameter-overrides TableName=my-app\n"
+      "  zae-limiter deploy --name my-app\n"
+      "The template holds one resource, the DynamoDB table, generated from the same definition "
+      "'deploy' uses\n(keys, GSI1-GSI4, LSI1-LSI5, stream, TTL on 'ttl', PITR, deletion "
+      "protection, discovery tags).\nIt has no Lambda, IAM, alarms or S3: the C++ port deploys "
+      "none. The version record and the default\nnamespace are items a template cannot write: "
+      "run 'zae-limiter deploy --name TABLE' once on the\ncreated table (it accepts an existing "
+      "table; add --no-pitr if the stack disabled PITR). On first use\nthe library also writes "
+      "the version record and registers the namespace it opens.");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("-o,--output", *path,
+                  "Write the template to FILE (overwriting) instead of stdout")
+      ->type_name("FILE");
+  cmd->callback([&action, path] {
+    action = [path] {
+      const std::string text = cfn::table_template({.client_version = std::string(kClientVersion)});
+      if (path->empty()) {
+        fmt::print("{}\n", text);
+        return kExitOk;
+      }
+      std::FILE* file = std::fopen(path->c_str(), "wb");
+      if (file == nullptr) {
+        fmt::print(stderr, "✗ Failed to export template: {}: {}\n", *path, std::strerror(errno));
+        return kExitError;
+      }
+      const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+      const int write_errno = errno;
+      if (std::fclose(file) != 0 || !written) {
+        fmt::print(stderr, "✗ Failed to export template: {}: {}\n", *path,
+                   std::strerror(written ? errno : write_errno));
+        return kExitError;
+      }
+      fmt::print("✓ Template exported to: {}\n", *path);
+      return kExitOk;
+    };
+  });
+}
+
+// ---- loadtest -------------------------------------------------------------------------------
+
+// spec/cli.md §12, §16.1: not ported; `bench` replaces it. Every form of the command, --help
+// included, gets the same answer.
+void add_loadtest(CLI::App& app, Action& action) {
+  CLI::App* cmd = app.add_subcommand(
+      "loadtest", "Not part of the C++ port (the original's Locust load tests): use 'bench'");
+  // Without a help flag or fallthrough, --help and every argument land in the extras.
+  cmd->set_help_flag();
+  cmd->fallthrough(false);
+  cmd->allow_extras();
+  cmd->callback([&action] {
+    action = [] {
+      fmt::print(stderr,
+                 "✗ loadtest is not part of the C++ port: the original's Locust load tests run "
+                 "on ECS/Fargate and Lambda, which this build does not deploy. Use 'zae-limiter "
+                 "bench' (see 'zae-limiter bench --help').\n");
+      return kExitError;
+    };
+  });
+}
+
 void add_refused(CLI::App& app, const char* name, const char* help, std::string message,
                  Action& action) {
   CLI::App* cmd = app.add_subcommand(name, help);
@@ -1019,17 +1096,13 @@ void add_infrastructure_commands(CLI::App& app, CommandContext& context, Action&
   add_version(app, context, action);
   add_check(app, context, action);
   add_upgrade(app, context, action);
-  add_refused(app, "cfn-template",
-              "Not supported in the C++ port (the original prints its CloudFormation template)",
-              "cfn-template is not supported in the C++ port: the original's CloudFormation "
-              "template is not part of this build, and an approximation would not be the "
-              "template. 'zae-limiter deploy' creates the same table through the DynamoDB API.",
-              action);
+  add_cfn_template(app, action);
   add_refused(app, "lambda-export",
               "Not supported in the C++ port (the original builds its Python aggregator Lambda)",
               "lambda-export is not supported in the C++ port: the aggregator Lambda is Python "
               "code of the original, which this build does not contain.",
               action);
+  add_loadtest(app, action);
   add_namespace_commands(app, context, action);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The `limits` group (spec/cli.md §10): plan, apply and diff of a declarative limits manifest,
-// run in process against the selected store (§16.1) instead of the original's Lambda.
+// run in process against the selected store (§16.1) instead of the original's Lambda, and
+// cfn-template, the manifest as the original's CloudFormation custom resource (§10.4).
 
 #include <cstdio>
 #include <memory>
@@ -12,9 +13,11 @@
 
 #include "zae/clock.h"
 
+#include "cfn/templates.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/json.h"
+#include "dynamodb/provisioning.h"
 #include "manifest/manifest.h"
 #include "manifest/provisioner.h"
 
@@ -167,8 +170,9 @@ void add_limits_commands(CLI::App& app, CommandContext& ctx, Action& action) {
         const manifest::Manifest m = load(ctx, options->file);
         const bool json = ctx.output == OutputFormat::kJson;
         if (json && !options->assume_yes) {
-          throw UsageError("limits apply --output json needs --yes (the prompt would mix into "
-                           "the JSON)");
+          throw UsageError(
+              "limits apply --output json needs --yes (the prompt would mix into "
+              "the JSON)");
         }
         Store& store = ctx.store();
         // The original applies without asking; the port shows the plan and asks unless --yes.
@@ -181,8 +185,8 @@ void add_limits_commands(CLI::App& app, CommandContext& ctx, Action& action) {
                          manifest::to_string(c.level), target_text(c));
             }
             fmt::print("\n");
-            if (!confirm(fmt::format("Apply {} change(s) to namespace '{}' of {}?",
-                                     planned.size(), m.namespace_name, store.describe()))) {
+            if (!confirm(fmt::format("Apply {} change(s) to namespace '{}' of {}?", planned.size(),
+                                     m.namespace_name, store.describe()))) {
               throw Aborted();
             }
           }
@@ -225,18 +229,39 @@ void add_limits_commands(CLI::App& app, CommandContext& ctx, Action& action) {
     });
   }
   {
+    // spec/cli.md §10.4: text generation only; no store is opened.
+    auto file = std::make_shared<std::string>();
     CLI::App* cmd = group->add_subcommand(
         "cfn-template",
-        "Not supported in the C++ port (the original prints a CloudFormation template)");
-    // The original's options, accepted so that the refusal below is what the user sees.
-    cmd->add_option("-f,--file")->description("Manifest of the original (the command is refused)");
-    cmd->callback([&action] {
-      action = [] {
-        fmt::print(stderr,
-                   "✗ limits cfn-template is not supported in the C++ port: it emits a "
-                   "CloudFormation custom resource served by the original's provisioner Lambda, "
-                   "which this build does not deploy. Use 'zae-limiter limits apply -f FILE'.\n");
-        return kExitError;
+        "Print the manifest as a CloudFormation custom resource (Custom::ZaeLimiterLimits) for "
+        "the original's provisioner Lambda");
+    cmd->footer(
+        "Example: zae-limiter limits cfn-template --name my-app -f limits.yaml > "
+        "limits-stack.yaml\n"
+        "The resource's ServiceToken imports {NAME}-ProvisionerArn, the provisioner Lambda that "
+        "only a stack\ndeployed from the Python original's CloudFormation template has. The C++ "
+        "port deploys no Lambda:\nwith a table deployed by the C++ port, apply the manifest with "
+        "'zae-limiter limits apply -f FILE'.\nOnly what the manifest writes is repeated (no "
+        "defaults; a legacy `burst` is dropped). The namespace\nis the manifest's `namespace` "
+        "(default: default); --name (required) names the stack and the table.");
+    cmd->add_option("-f,--file", *file, "Limits manifest (YAML)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->callback([&, file] {
+      action = [&, file] {
+        if (ctx.selection.name.empty()) {
+          throw UsageError("limits cfn-template needs the stack name: give --name NAME");
+        }
+        // Unlike the original, the name is checked: it names a table and a stack export.
+        dynamodb::validate_table_name(ctx.selection.name);
+        manifest::WrittenManifest m;
+        try {
+          m = manifest::load_written_manifest(*file, manifest::NamespaceKey::kOptional);
+        } catch (const manifest::ManifestError& e) {
+          throw UsageError(e.what());
+        }
+        fmt::print("{}\n", cfn::limits_template(m, ctx.selection.name));
+        return kExitOk;
       };
     });
   }

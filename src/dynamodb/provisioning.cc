@@ -133,10 +133,11 @@ aws::TableDescription wait_until_active(aws::DynamoDbClient& client, std::string
 
 void ensure_time_to_live(aws::DynamoDbClient& client, std::string_view table_name) {
   const aws::TimeToLiveDescription ttl = client.describe_time_to_live(table_name);
-  if ((ttl.status == "ENABLED" || ttl.status == "ENABLING") && ttl.attribute_name == "ttl") {
+  if ((ttl.status == "ENABLED" || ttl.status == "ENABLING") &&
+      ttl.attribute_name == kTtlAttribute) {
     return;
   }
-  (void)client.update_time_to_live(table_name, "ttl", true);
+  (void)client.update_time_to_live(table_name, kTtlAttribute, true);
 }
 
 bool write_version_record_if_absent(aws::DynamoDbClient& client, std::string_view table_name,

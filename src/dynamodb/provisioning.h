@@ -20,6 +20,9 @@
 // StackOperationError.
 namespace zae::dynamodb {
 
+// spec/data-model.md §1.5: the attribute DynamoDB's time to live reads (epoch seconds).
+inline constexpr std::string_view kTtlAttribute = "ttl";
+
 // spec/data-model.md §1.1: ^[A-Za-z][A-Za-z0-9-]*$, at most 55 characters. Throws
 // ValidationError (field "name") naming what is wrong.
 void validate_table_name(std::string_view name);
@@ -70,8 +73,8 @@ aws::TableDescription wait_until_active(aws::DynamoDbClient& client, std::string
                                         std::chrono::milliseconds timeout,
                                         std::chrono::milliseconds poll_interval);
 
-// spec/data-model.md §1.5, Q28: TTL on `ttl`. A no-op when already enabled (DynamoDB refuses to
-// enable it twice).
+// spec/data-model.md §1.5, Q28: TTL on kTtlAttribute. A no-op when already enabled (DynamoDB
+// refuses to enable it twice).
 void ensure_time_to_live(aws::DynamoDbClient& client, std::string_view table_name);
 
 // Puts `record` under attribute_not_exists(PK); returns whether it was written (Q27: the C++

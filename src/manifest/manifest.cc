@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -19,69 +18,30 @@
 #include "zae/errors.h"
 #include "zae/validation.h"
 
+#include "manifest/yaml11.h"
+
 namespace zae::manifest {
 
 ManifestError::ManifestError(const std::string& file,
                              std::optional<std::pair<int, int>> line_column,
                              const std::string& path, const std::string& problem)
-    : std::runtime_error(
-          file + (line_column ? fmt::format(":{}:{}", line_column->first, line_column->second)
+    : std::runtime_error(file +
+                         (line_column
+                              ? fmt::format(":{}:{}", line_column->first, line_column->second)
                               : std::string()) +
-          ": " + (path.empty() ? std::string() : path + ": ") + problem),
+                         ": " + (path.empty() ? std::string() : path + ": ") + problem),
       path_(path),
       problem_(problem) {}
 
 namespace {
 
-// What a plain (unquoted) scalar means under YAML 1.1 as PyYAML's safe loader resolves it
-// (spec/cli.md §10.1). The original reads the manifest that way, so `capacity: 010` is 8 there
-// and `namespace: yes` is a boolean; we refuse what would be read differently.
-enum class PlainType { kString, kDecimalInt, kOtherInt, kFloat, kBool, kNull };
+// spec/cli.md §10.4: limits cfn-template reads a manifest without `namespace` as "default".
+constexpr std::string_view kDefaultNamespace = "default";
 
-PlainType resolve_plain(const std::string& text) {
-  static const std::regex kBool(
-      "yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF");
-  static const std::regex kNull("~|null|Null|NULL|");
-  static const std::regex kDecimal("[-+]?(0|[1-9][0-9_]*)");
-  static const std::regex kOtherInt(
-      "[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+");
-  static const std::regex kFloat(
-      "[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
-      "|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
-  if (std::regex_match(text, kBool)) {
-    return PlainType::kBool;
-  }
-  if (std::regex_match(text, kNull)) {
-    return PlainType::kNull;
-  }
-  if (std::regex_match(text, kDecimal)) {
-    return PlainType::kDecimalInt;
-  }
-  if (std::regex_match(text, kOtherInt)) {
-    return PlainType::kOtherInt;
-  }
-  if (text != "." && std::regex_match(text, kFloat)) {
-    return PlainType::kFloat;
-  }
-  return PlainType::kString;
-}
-
-std::string_view type_word(PlainType type) {
-  switch (type) {
-    case PlainType::kBool:
-      return "a boolean";
-    case PlainType::kNull:
-      return "null";
-    case PlainType::kFloat:
-      return "a float";
-    case PlainType::kDecimalInt:
-    case PlainType::kOtherInt:
-      return "an integer";
-    case PlainType::kString:
-      break;
-  }
-  return "a string";
-}
+// A plain (unquoted) scalar is read as YAML 1.1 as PyYAML's safe loader resolves it
+// (spec/cli.md §10.1, manifest/yaml11.h). The original reads the manifest that way, so
+// `capacity: 010` is 8 there and `namespace: yes` is a boolean; we refuse what would be read
+// differently.
 
 struct ParserDeleter {
   void operator()(yaml_parser_t* p) const {
@@ -101,14 +61,22 @@ class Reader {
  public:
   Reader(yaml_document_t& document, const std::string& file) : doc_(document), file_(file) {}
 
-  Manifest read(yaml_node_t* root) {
+  // Both forms at once: the normalised manifest and the manifest as written.
+  struct Parsed {
+    Manifest manifest{};
+    WrittenManifest written{};
+  };
+
+  Parsed read(yaml_node_t* root, NamespaceKey namespace_key) {
     if (root == nullptr || root->type != YAML_MAPPING_NODE) {
       fail(root, "", "YAML file must contain a mapping");
     }
-    Manifest m;
+    Parsed parsed;
+    Manifest& m = parsed.manifest;
+    WrittenManifest& w = parsed.written;
     bool has_namespace = false;
-    for (const auto& [key, value] : pairs(root, "", {"namespace", "system", "resources",
-                                                       "entities"})) {
+    for (const auto& [key, value] :
+         pairs(root, "", {"namespace", "system", "resources", "entities"})) {
       if (key == "namespace") {
         m.namespace_name = string_value(value, "namespace");
         if (m.namespace_name.empty()) {
@@ -117,40 +85,55 @@ class Reader {
         if (m.namespace_name == "_") {
           fail(value, "namespace", "'_' is reserved for the namespace registry");
         }
+        w.namespace_name = m.namespace_name;
         has_namespace = true;
       } else if (key == "system") {
-        m.system = read_system(value);
+        auto [section, written] = read_system(value);
+        m.system = std::move(section);
+        w.system = std::move(written);
       } else if (key == "resources") {
+        w.resources.emplace();
         for (const auto& [name, section] : pairs(value, "resources", {})) {
           const std::string path = "resources." + name;
           // Init-captures: clang before 16 cannot capture structured bindings (P1091, P1381).
           check_name(section, path, [&name = name] { validate_resource(name, "resource"); });
-          m.resources[name] = read_limits_holder(section, path);
+          Holder holder = read_limits_holder(section, path);
+          m.resources[name] = std::move(holder.normalized);
+          w.resources->push_back({.name = name, .limits = std::move(holder.written)});
         }
       } else if (key == "entities") {
+        w.entities.emplace();
         for (const auto& [entity_id, section] : pairs(value, "entities", {})) {
           const std::string path = "entities." + entity_id;
           check_name(section, path,
                      [&entity_id = entity_id] { validate_identifier(entity_id, "entity_id"); });
           auto& resources = m.entities[entity_id];
+          WrittenEntity entity{.id = entity_id};
           for (const auto& [k, v] : pairs(section, path, {"resources"})) {
             (void)k;
-            for (const auto& [resource, holder] : pairs(v, path + ".resources", {})) {
+            entity.resources.emplace();
+            for (const auto& [resource, holder_node] : pairs(v, path + ".resources", {})) {
               const std::string rpath = path + ".resources." + resource;
               if (resource != kDefaultResource) {
-                check_name(holder, rpath,
+                check_name(holder_node, rpath,
                            [&resource = resource] { validate_resource(resource, "resource"); });
               }
-              resources[resource] = read_limits_holder(holder, rpath);
+              Holder holder = read_limits_holder(holder_node, rpath);
+              resources[resource] = std::move(holder.normalized);
+              entity.resources->push_back({.name = resource, .limits = std::move(holder.written)});
             }
           }
+          w.entities->push_back(std::move(entity));
         }
       }
     }
     if (!has_namespace) {
-      fail(root, "", "'namespace' is required in limits manifest");
+      if (namespace_key == NamespaceKey::kRequired) {
+        fail(root, "", "'namespace' is required in limits manifest");
+      }
+      m.namespace_name = std::string(kDefaultNamespace);
     }
-    return m;
+    return parsed;
   }
 
  private:
@@ -193,11 +176,12 @@ class Reader {
               std::initializer_list<std::string_view> allowed) const {
     const std::string where = path.empty() ? "the top level" : "'" + path + "'";
     if (node->type != YAML_MAPPING_NODE) {
-      fail(node, path, "must be a mapping" + found(node) +
-                           (node->type == YAML_SCALAR_NODE && is_plain(node) &&
-                                    resolve_plain(text_of(node)) == PlainType::kNull
-                                ? " (write {} for an empty section)"
-                                : ""));
+      fail(node, path,
+           "must be a mapping" + found(node) +
+               (node->type == YAML_SCALAR_NODE && is_plain(node) &&
+                        resolve_plain(text_of(node)) == PlainType::kNull
+                    ? " (write {} for an empty section)"
+                    : ""));
     }
     check_tag(node, path);
     Pairs out;
@@ -219,8 +203,7 @@ class Reader {
                fmt::format("YAML 1.1 reads this key as {}; quote it", type_word(type)));
         }
       }
-      if (allowed.size() != 0 &&
-          std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
         std::string list;
         for (std::string_view a : allowed) {
           list += (list.empty() ? "" : ", ") + std::string(a);
@@ -296,7 +279,8 @@ class Reader {
                "' is octal, hexadecimal, binary or base 60 in YAML 1.1)");
     }
     if (type != PlainType::kDecimalInt) {
-      fail(node, path, fmt::format("must be a positive integer, got {} '{}'", type_word(type), text));
+      fail(node, path,
+           fmt::format("must be a positive integer, got {} '{}'", type_word(type), text));
     }
     std::string digits;
     for (char c : text) {
@@ -314,66 +298,86 @@ class Reader {
     return std::stoll(digits);
   }
 
-  Limit read_limit(const std::string& name, yaml_node_t* node, const std::string& path) const {
+  struct Limits {
+    std::vector<Limit> normalized{};
+    std::vector<WrittenLimit> written{};
+  };
+  // What a mapping with an optional `limits` key holds (a resource, an entity's resource).
+  struct Holder {
+    std::vector<Limit> normalized{};
+    std::optional<std::vector<WrittenLimit>> written{};
+  };
+
+  std::pair<Limit, WrittenLimit> read_limit(const std::string& name, yaml_node_t* node,
+                                            const std::string& path) const {
     check_name(node, path, [&] { validate_limit_name(name, "name"); });
+    WrittenLimit written{.name = name};
     std::optional<std::int64_t> capacity;
-    std::optional<std::int64_t> burst;
-    std::optional<std::int64_t> refill_amount;
-    std::optional<std::int64_t> refill_period;
     for (const auto& [key, value] :
          pairs(node, path, {"capacity", "burst", "refill_amount", "refill_period"})) {
       const std::string field_path = path + "." + key;
       if (key == "refill_period") {
-        refill_period = integer_value(value, field_path, kMaxRefillPeriodSeconds);
+        written.refill_period = integer_value(value, field_path, kMaxRefillPeriodSeconds);
       } else {
         const std::int64_t v = integer_value(value, field_path, kMaxLimitTokens);
-        (key == "capacity" ? capacity : key == "burst" ? burst : refill_amount) = v;
+        (key == "capacity" ? capacity : key == "burst" ? written.burst : written.refill_amount) = v;
       }
     }
     if (!capacity) {
       fail(node, path, "'capacity' is required");
     }
+    written.capacity = *capacity;
     // spec/cli.md §14.1: a legacy `burst` replaces capacity; refill_amount defaults to the
     // effective capacity, refill_period to 60 seconds.
-    const std::int64_t effective = burst.value_or(*capacity);
-    return Limit(name, effective, refill_amount.value_or(effective), refill_period.value_or(60));
+    const std::int64_t effective = written.burst.value_or(*capacity);
+    return {Limit(name, effective, written.refill_amount.value_or(effective),
+                  written.refill_period.value_or(60)),
+            std::move(written)};
   }
 
-  std::vector<Limit> read_limits(yaml_node_t* node, const std::string& path) const {
+  Limits read_limits(yaml_node_t* node, const std::string& path) const {
     std::map<std::string, Limit> by_name;
+    Limits out;
     for (const auto& [name, value] : pairs(node, path, {})) {
-      by_name.emplace(name, read_limit(name, value, path + "." + name));
+      auto [limit, written] = read_limit(name, value, path + "." + name);
+      by_name.emplace(name, std::move(limit));
+      out.written.push_back(std::move(written));
     }
-    std::vector<Limit> out;
     for (auto& [name, limit] : by_name) {
-      out.push_back(std::move(limit));
+      out.normalized.push_back(std::move(limit));
     }
     return out;
   }
 
   // A mapping whose only key is `limits` (a resource, an entity's resource).
-  std::vector<Limit> read_limits_holder(yaml_node_t* node, const std::string& path) const {
-    std::vector<Limit> limits;
+  Holder read_limits_holder(yaml_node_t* node, const std::string& path) const {
+    Holder holder;
     for (const auto& [key, value] : pairs(node, path, {"limits"})) {
-      limits = read_limits(value, path + "." + key);
+      Limits limits = read_limits(value, path + "." + key);
+      holder.normalized = std::move(limits.normalized);
+      holder.written = std::move(limits.written);
     }
-    return limits;
+    return holder;
   }
 
-  SystemSection read_system(yaml_node_t* node) const {
+  std::pair<SystemSection, WrittenSystem> read_system(yaml_node_t* node) const {
     SystemSection system;
+    WrittenSystem written;
     for (const auto& [key, value] : pairs(node, "system", {"on_unavailable", "limits"})) {
       if (key == "limits") {
-        system.limits = read_limits(value, "system.limits");
+        Limits limits = read_limits(value, "system.limits");
+        system.limits = std::move(limits.normalized);
+        written.limits = std::move(limits.written);
       } else {
         const std::string text = string_value(value, "system.on_unavailable");
         if (text != "allow" && text != "block") {
           fail(value, "system.on_unavailable", "must be allow or block, got '" + text + "'");
         }
         system.on_unavailable = parse_on_unavailable(text);
+        written.on_unavailable = text;
       }
     }
-    return system;
+    return {std::move(system), std::move(written)};
   }
 
   yaml_document_t& doc_;
@@ -472,7 +476,9 @@ void append_limits_holder(std::string& out, const std::vector<Limit>& limits) {
 
 }  // namespace
 
-Manifest parse_manifest(std::string_view yaml, const std::string& file) {
+namespace {
+
+Reader::Parsed parse(std::string_view yaml, const std::string& file, NamespaceKey namespace_key) {
   std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t{});
   if (yaml_parser_initialize(parser.get()) == 0) {
     throw std::bad_alloc();
@@ -489,25 +495,24 @@ Manifest parse_manifest(std::string_view yaml, const std::string& file) {
       }
       // yaml_parser_load has already released the document's contents.
       delete doc.release();
-      throw ManifestError(file,
-                          std::pair{static_cast<int>(mark.line) + 1,
-                                    static_cast<int>(mark.column) + 1},
-                          "", "invalid YAML: " + problem);
+      throw ManifestError(
+          file, std::pair{static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1}, "",
+          "invalid YAML: " + problem);
     }
     return doc;
   };
   auto doc = load();
   Reader reader(*doc, file);
-  Manifest manifest = reader.read(yaml_document_get_root_node(doc.get()));
+  Reader::Parsed parsed = reader.read(yaml_document_get_root_node(doc.get()), namespace_key);
   auto next = load();
   if (yaml_document_get_root_node(next.get()) != nullptr) {
     throw ManifestError(file, std::nullopt, "",
                         "the file holds more than one YAML document; a manifest is one mapping");
   }
-  return manifest;
+  return parsed;
 }
 
-Manifest load_manifest(const std::string& path) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ManifestError(path, std::nullopt, "", "cannot read the file");
@@ -517,7 +522,24 @@ Manifest load_manifest(const std::string& path) {
   if (in.bad()) {
     throw ManifestError(path, std::nullopt, "", "cannot read the file");
   }
-  return parse_manifest(text.str(), path);
+  return text.str();
+}
+
+}  // namespace
+
+Manifest parse_manifest(std::string_view yaml, const std::string& file) {
+  return parse(yaml, file, NamespaceKey::kRequired).manifest;
+}
+
+Manifest load_manifest(const std::string& path) { return parse_manifest(read_file(path), path); }
+
+WrittenManifest parse_written_manifest(std::string_view yaml, const std::string& file,
+                                       NamespaceKey namespace_key) {
+  return parse(yaml, file, namespace_key).written;
+}
+
+WrittenManifest load_written_manifest(const std::string& path, NamespaceKey namespace_key) {
+  return parse_written_manifest(read_file(path), path, namespace_key);
 }
 
 std::string normalized_json(const Manifest& manifest) {
@@ -585,10 +607,10 @@ std::string python_isoformat(TimePoint time) {
   const auto day = floor<days>(time);
   const year_month_day ymd{day};
   const hh_mm_ss hms{time - day};
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()),
-                                static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                                hms.minutes().count(), hms.seconds().count());
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  hms.hours().count(), hms.minutes().count(), hms.seconds().count());
   const auto micros = duration_cast<microseconds>(hms.subseconds()).count();
   if (micros != 0) {
     out += fmt::format(".{:06}", micros);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -52,6 +53,45 @@ struct Manifest {
   friend bool operator==(const Manifest&, const Manifest&) = default;
 };
 
+// The manifest as written, for output that repeats it (limits cfn-template, spec/cli.md §10.4):
+// keys in file order, no defaults applied, `burst` kept apart from `capacity`, and an absent
+// section or `limits` key told apart from an empty one.
+struct WrittenLimit {
+  std::string name{};
+  std::int64_t capacity = 0;
+  std::optional<std::int64_t> burst{};
+  std::optional<std::int64_t> refill_amount{};
+  std::optional<std::int64_t> refill_period{};
+  friend bool operator==(const WrittenLimit&, const WrittenLimit&) = default;
+};
+// A resource, or an entity's resource: its `limits` mapping, nullopt when the key is absent.
+struct WrittenResource {
+  std::string name{};
+  std::optional<std::vector<WrittenLimit>> limits{};
+  friend bool operator==(const WrittenResource&, const WrittenResource&) = default;
+};
+struct WrittenEntity {
+  std::string id{};
+  std::optional<std::vector<WrittenResource>> resources{};
+  friend bool operator==(const WrittenEntity&, const WrittenEntity&) = default;
+};
+struct WrittenSystem {
+  std::optional<std::string> on_unavailable{};
+  std::optional<std::vector<WrittenLimit>> limits{};
+  friend bool operator==(const WrittenSystem&, const WrittenSystem&) = default;
+};
+struct WrittenManifest {
+  std::optional<std::string> namespace_name{};
+  std::optional<WrittenSystem> system{};
+  std::optional<std::vector<WrittenResource>> resources{};
+  std::optional<std::vector<WrittenEntity>> entities{};
+  friend bool operator==(const WrittenManifest&, const WrittenManifest&) = default;
+};
+
+// Whether a manifest must name its namespace. limits plan/apply/diff need it (the original's
+// provisioner refuses a manifest without one); limits cfn-template defaults it to "default".
+enum class NamespaceKey { kRequired, kOptional };
+
 // Parses and validates YAML text (spec/cli.md §14.1, with the checks §14.2 recommends): the
 // top level must be one mapping; unknown and duplicate keys are rejected; `namespace` is a
 // non-empty string; names follow the rules of the imperative commands (limit names, resource
@@ -62,6 +102,14 @@ Manifest parse_manifest(std::string_view yaml, const std::string& file);
 
 // Reads `path` and parses it; an unreadable file throws ManifestError too.
 Manifest load_manifest(const std::string& path);
+
+// The same validation as parse_manifest (with `namespace` optional or not), returning the
+// manifest as written. Throws ManifestError.
+WrittenManifest parse_written_manifest(std::string_view yaml, const std::string& file,
+                                       NamespaceKey namespace_key);
+
+// Reads `path` and parses it with parse_written_manifest.
+WrittenManifest load_written_manifest(const std::string& path, NamespaceKey namespace_key);
 
 // The normalised manifest as Python's json.dumps(to_dict(), sort_keys=True) writes it: ", " and
 // ": " separators, non-ASCII escaped as \uXXXX (spec/cli.md §14.3, §14.4).

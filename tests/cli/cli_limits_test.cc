@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `zae-limiter limits plan|apply|diff` end to end on a SQLite file (spec/cli.md §10, §14).
+// `zae-limiter limits plan|apply|diff` end to end on a SQLite file (spec/cli.md §10, §14);
+// limits cfn-template is in cli_cfn_test.cc.
 
 #include <fstream>
 #include <string>
@@ -13,7 +14,6 @@ namespace zae::test {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 constexpr const char* kManifest = R"(namespace: default
 system:
@@ -98,8 +98,8 @@ TEST_F(CliLimitsTest, DiffReportsOutOfBandChanges) {
 
 TEST_F(CliLimitsTest, RemovedEntriesAreDeleted) {
   ASSERT_EQ(run("limits apply -f " + write("m.yaml", kManifest) + " --yes").exit_code, 0);
-  const std::string smaller =
-      write("s.yaml", "namespace: default\nresources:\n  gpt-4: {limits: {rpm: {capacity: 500}}}\n");
+  const std::string smaller = write(
+      "s.yaml", "namespace: default\nresources:\n  gpt-4: {limits: {rpm: {capacity: 500}}}\n");
   const RunResult r = run("limits apply -f " + smaller + " --yes");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output,
@@ -127,8 +127,9 @@ TEST_F(CliLimitsTest, ApplyAsksUnlessYes) {
 }
 
 TEST_F(CliLimitsTest, BadManifestExitsTwoAndWritesNothing) {
-  const std::string bad = write(
-      "bad.yaml", "namespace: default\nresources:\n  gpt-4:\n    limits:\n      rpm: {capacity: -5}\n");
+  const std::string bad =
+      write("bad.yaml",
+            "namespace: default\nresources:\n  gpt-4:\n    limits:\n      rpm: {capacity: -5}\n");
   const RunResult r = run("limits apply -f " + bad + " --yes");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(line_count(r.output), 1) << r.output;
@@ -145,19 +146,13 @@ TEST_F(CliLimitsTest, BadManifestExitsTwoAndWritesNothing) {
 }
 
 TEST_F(CliLimitsTest, ManifestNamespaceWinsOverDashN) {
-  const std::string file = write("t.yaml", "namespace: tenant-a\nresources:\n  gpt-4: {limits: "
-                                           "{rpm: {capacity: 9}}}\n");
+  const std::string file = write("t.yaml",
+                                 "namespace: tenant-a\nresources:\n  gpt-4: {limits: "
+                                 "{rpm: {capacity: 9}}}\n");
   ASSERT_EQ(run("-N other limits apply -f " + file + " --yes").exit_code, 0);
   EXPECT_THAT(run("-N tenant-a resource get-defaults gpt-4").output, HasSubstr("rpm: 9/min"));
   EXPECT_THAT(run("-N other resource get-defaults gpt-4").output,
               HasSubstr("No defaults configured"));
-}
-
-TEST_F(CliLimitsTest, CfnTemplateIsRefused) {
-  const RunResult r = run("limits cfn-template -f " + write("m.yaml", kManifest));
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("not supported in the C++ port"));
-  EXPECT_THAT(r.output, Not(HasSubstr("AWSTemplateFormatVersion")));
 }
 
 }  // namespace

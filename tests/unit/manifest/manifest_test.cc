@@ -105,6 +105,41 @@ TEST(ManifestTest, ManagedSetIsSorted) {
   EXPECT_THAT(s.managed_entities.at("user-premium"), ElementsAre("gpt-4"));
 }
 
+TEST(ManifestTest, WrittenFormKeepsFileOrderAndOnlyWrittenFields) {
+  const WrittenManifest w =
+      parse_written_manifest(kFullManifest, "limits.yaml", NamespaceKey::kRequired);
+  EXPECT_EQ(w.namespace_name, "default");
+  ASSERT_TRUE(w.system.has_value());
+  EXPECT_EQ(w.system->on_unavailable, "block");
+  ASSERT_TRUE(w.resources.has_value());
+  // File order, not name order.
+  ASSERT_EQ(w.resources->size(), 2u);
+  EXPECT_EQ((*w.resources)[0].name, "gpt-4");
+  EXPECT_EQ((*w.resources)[1].name, "gpt-3.5-turbo");
+  EXPECT_EQ((*w.resources)[1].limits,
+            (std::vector<WrittenLimit>{{.name = "rpm", .capacity = 5000, .refill_period = 60}}));
+  ASSERT_TRUE(w.entities.has_value());
+  const auto& premium = (*w.entities)[0];
+  EXPECT_EQ(premium.id, "user-premium");
+  ASSERT_TRUE(premium.resources.has_value());
+  EXPECT_EQ((*premium.resources)[0].limits->at(1),
+            (WrittenLimit{.name = "tpm", .capacity = 100000, .burst = 150000}));
+}
+
+TEST(ManifestTest, WrittenFormTellsAbsentFromEmpty) {
+  const WrittenManifest w =
+      parse_written_manifest("resources: {a: {}, b: {limits: {}}}\nentities: {e: {}}\n", "f.yaml",
+                             NamespaceKey::kOptional);
+  EXPECT_FALSE(w.namespace_name.has_value());
+  EXPECT_FALSE(w.system.has_value());
+  EXPECT_FALSE((*w.resources)[0].limits.has_value());
+  EXPECT_EQ((*w.resources)[1].limits, std::vector<WrittenLimit>{});
+  EXPECT_FALSE((*w.entities)[0].resources.has_value());
+  // Only limits plan/apply/diff insist on the namespace.
+  EXPECT_THROW(parse_written_manifest("resources: {}\n", "f.yaml", NamespaceKey::kRequired),
+               ManifestError);
+}
+
 TEST(ManifestTest, PythonIsoformatOmitsAZeroFraction) {
   using namespace std::chrono;
   const TimePoint t{sys_days{2026y / 2 / 19} + 12h + 34min + 56s};
@@ -172,16 +207,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownLimitField",
                 "namespace: a\nresources: {r: {limits: {rpm: {capacity: 5, rate: 1}}}}\n",
                 "resources.r.limits.rpm.rate", "unknown key"},
-        BadCase{"ReservedLimitName", "namespace: a\nresources: {r: {limits: {wcu: {capacity: 1}}}}\n",
+        BadCase{"ReservedLimitName",
+                "namespace: a\nresources: {r: {limits: {wcu: {capacity: 1}}}}\n",
                 "resources.r.limits.wcu", "reserved"},
-        BadCase{"BadResourceName", "namespace: a\nresources: {_x: {limits: {}}}\n",
-                "resources._x", "must start with a letter"},
+        BadCase{"BadResourceName", "namespace: a\nresources: {_x: {limits: {}}}\n", "resources._x",
+                "must start with a letter"},
         BadCase{"BadEntityId", "namespace: a\nentities: {'bad id': {}}\n", "entities.bad id",
                 "must start with a letter or digit"},
         BadCase{"BooleanKey", "namespace: a\nentities: {on: {}}\n", "entities.on", "quote it"},
+        BadCase{"TimestampKey", "namespace: a\nentities: {2024-01-01: {}}\n", "entities.2024-01-01",
+                "reads this key as a timestamp"},
         BadCase{"EntityUnknownKey", "namespace: a\nentities: {e1: {limits: {}}}\n",
                 "entities.e1.limits", "unknown key"},
-        BadCase{"ExplicitTag", "namespace: a\nresources: {r: {limits: {rpm: {capacity: !!int '5'}}}}\n",
+        BadCase{"ExplicitTag",
+                "namespace: a\nresources: {r: {limits: {rpm: {capacity: !!int '5'}}}}\n",
                 "resources.r.limits.rpm.capacity", "tags"}),
     [](const auto& info) { return std::string(info.param.name); });
 
