@@ -57,6 +57,16 @@ void BM_AcquireCommit_SqliteFileWal(benchmark::State& state) {
 }
 BENCHMARK(BM_AcquireCommit_SqliteFileWal);
 
+// The same with locking=exclusive: one process owns the file.
+void BM_AcquireCommit_SqliteFileWalExclusive(benchmark::State& state) {
+  const std::string path = temp_db_path("file-exclusive");
+  run_acquire_commit(state, "sqlite://" + path + "?locking=exclusive", false);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+BENCHMARK(BM_AcquireCommit_SqliteFileWalExclusive);
+
 void BM_AcquireAdjustCommit_SqliteFileWal(benchmark::State& state) {
   const std::string path = temp_db_path("file-adjust");
   run_acquire_commit(state, "sqlite://" + path, true);

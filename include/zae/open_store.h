@@ -26,8 +26,10 @@ struct StoreOptions {
 //   sqlite:relative/path.db        SQLite file relative to the working directory
 //   sqlite::memory:                a private in-memory SQLite database
 //   dynamodb://TABLE?region=R&endpoint=URL
-// SQLite URIs accept `?synchronous=normal|full`, `?busy_timeout_ms=N` and
-// `?wal_autocheckpoint=PAGES` (default 1000, 0 disables; see SqliteOptions). DynamoDB URIs also
+// SQLite URIs accept `?synchronous=normal|full`, `?busy_timeout_ms=N`,
+// `?wal_autocheckpoint=PAGES` (default 1000, 0 disables) and `?locking=shared|exclusive`
+// (default shared: any number of processes; exclusive: this process owns the file and each
+// decision is cheaper; see SqliteOptions). DynamoDB URIs also
 // accept `timeout_ms=N` (deadline of one HTTP attempt, default 10000), `connect_timeout_ms=N`
 // (default 2000), `max_attempts=N` (attempts per request including the first, default 3; a
 // non-idempotent write is retried only when it cannot have been applied) and

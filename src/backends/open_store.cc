@@ -26,6 +26,9 @@ std::unique_ptr<Store> open_sqlite(const SqliteStoreUri& uri, const StoreOptions
   if (uri.busy_timeout) {
     sqlite_options.busy_timeout = *uri.busy_timeout;
   }
+  if (uri.exclusive_locking) {
+    sqlite_options.exclusive_locking = *uri.exclusive_locking;
+  }
   if (uri.wal_autocheckpoint) {
     sqlite_options.wal_autocheckpoint = static_cast<int>(*uri.wal_autocheckpoint);
   }

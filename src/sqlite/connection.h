@@ -27,6 +27,9 @@ struct ConnectionSettings {
   std::chrono::milliseconds busy_timeout{5000};
   bool synchronous_full = false;
   int wal_autocheckpoint = 1000;
+  // SQLite's locking_mode=EXCLUSIVE: the connection takes the file lock at its first
+  // transaction and keeps it, and the WAL index lives in its heap instead of shared memory.
+  bool exclusive_locking = false;
 };
 
 // One sqlite3 handle. Not thread-safe: the pool gives it to one caller at a time.
@@ -122,8 +125,9 @@ class Transaction {
 };
 
 // Hands out connections. For a file: a free connection or a new one, so threads never wait on
-// each other in the process (SQLite serialises writers itself). For ":memory:": the single
-// connection (each one would be a separate database) behind a mutex.
+// each other in the process (SQLite serialises writers itself). For ":memory:" and for exclusive
+// locking: the single connection (each one would be a separate database, or locked out by the
+// first) behind a mutex.
 class ConnectionPool {
  public:
   explicit ConnectionPool(ConnectionSettings settings);
@@ -149,15 +153,17 @@ class ConnectionPool {
 
   Lease acquire();
   bool is_in_memory() const { return in_memory_; }
+  bool is_single_connection() const { return single_; }
 
  private:
   void release(std::unique_ptr<Connection> connection);
 
   ConnectionSettings settings_;
   bool in_memory_;
+  bool single_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
-  // ":memory:" only: the connection and the mutex that serialises its users.
+  // ":memory:" and exclusive locking: the connection and the mutex that serialises its users.
   std::unique_ptr<Connection> memory_connection_;
   std::mutex memory_mutex_;
 };

@@ -569,7 +569,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options) {
       .path = options.path,
       .busy_timeout = options.busy_timeout,
       .synchronous_full = options.synchronous == SqliteOptions::Synchronous::kFull,
-      .wal_autocheckpoint = options.wal_autocheckpoint});
+      .wal_autocheckpoint = options.wal_autocheckpoint,
+      .exclusive_locking = options.exclusive_locking});
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(pool)));
   store->initialize();
   return store;

@@ -31,6 +31,12 @@ struct SqliteOptions {
   // one page. SQLite's default, 1000, is the best trade-off measured on a local disk
   // (docs/benchmarks.md); raise it where an fsync costs milliseconds.
   int wal_autocheckpoint = 1000;
+  // One process owns the file (SQLite's locking_mode=EXCLUSIVE): the store takes the file lock
+  // when it opens and holds it until it is destroyed; another process that opens the file fails
+  // with "database is locked" after busy_timeout. The threads of this process share one
+  // connection. Each decision then skips SQLite's shared-memory locking, which is most of the
+  // system time of a warm consume (docs/benchmarks.md). Ignored for ":memory:".
+  bool exclusive_locking = false;
   // Time source for store-side timestamps and expiry checks of reads; nullptr: SystemClock.
   // Must outlive the store.
   const Clock* clock = nullptr;

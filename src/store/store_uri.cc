@@ -156,10 +156,16 @@ SqliteStoreUri parse_sqlite(std::string_view uri, std::string_view rest) {
       parsed.busy_timeout = std::chrono::milliseconds(ms);
     } else if (option.key == "wal_autocheckpoint") {
       parsed.wal_autocheckpoint = integer_or_fail(uri, option, 0, 1'000'000);
+    } else if (option.key == "locking") {
+      const std::string value = lower(option.value);
+      if (value != "shared" && value != "exclusive") {
+        fail(uri, "bad value '" + option.value + "' for locking (expected shared or exclusive)");
+      }
+      parsed.exclusive_locking = value == "exclusive";
     } else {
       fail(uri,
            "unknown option '" + option.key +
-               "' (expected synchronous, busy_timeout_ms or wal_autocheckpoint)");
+               "' (expected synchronous, busy_timeout_ms, wal_autocheckpoint or locking)");
     }
   }
   return parsed;

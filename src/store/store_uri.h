@@ -25,6 +25,8 @@ struct SqliteStoreUri {
   std::optional<std::chrono::milliseconds> busy_timeout{};
   // WAL pages after which a commit checkpoints (SQLite's wal_autocheckpoint; 0 disables).
   std::optional<std::int64_t> wal_autocheckpoint{};
+  // locking=exclusive: one process owns the file (SqliteOptions::exclusive_locking).
+  std::optional<bool> exclusive_locking{};
 
   bool is_in_memory() const { return path == ":memory:"; }
   friend bool operator==(const SqliteStoreUri&, const SqliteStoreUri&) = default;

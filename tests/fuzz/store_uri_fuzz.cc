@@ -51,6 +51,11 @@ std::string to_uri(const zae::SqliteStoreUri& uri) {
   if (uri.wal_autocheckpoint) {
     out += separator;
     out += "wal_autocheckpoint=" + std::to_string(*uri.wal_autocheckpoint);
+    separator = '&';
+  }
+  if (uri.exclusive_locking) {
+    out += separator;
+    out += *uri.exclusive_locking ? "locking=EXCLUSIVE" : "locking=shared";
   }
   return out;
 }

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -144,6 +146,52 @@ TEST(OpenStoreTest, WalAutocheckpointOptionControlsTheWalLength) {
   // A frame is a 1 KiB page plus its 24-byte header.
   EXPECT_GE(wal_bytes_after_commits("off.db", "?wal_autocheckpoint=0"), 200u * 1048u);
   EXPECT_LT(wal_bytes_after_commits("eight.db", "?wal_autocheckpoint=8"), 40u * 1048u);
+  std::error_code ignored;
+  std::filesystem::remove_all(directory, ignored);
+}
+
+// locking=exclusive: the store owns the file from its opening to its end; its threads share it;
+// any other store, of this process or another, is locked out with a clear error meanwhile.
+TEST(OpenStoreTest, ExclusiveLockingOwnsTheFileUntilTheStoreCloses) {
+  std::string directory = (std::filesystem::temp_directory_path() / "zae-excl-XXXXXX").string();
+  ASSERT_NE(mkdtemp(directory.data()), nullptr);
+  const std::string path = directory + "/owned.db";
+  const TimePoint now = SystemClock::instance().now();
+  const ConsumeRequest request{.target = {.entity_id = "excl-key",
+                                          .resource = "api",
+                                          .limits = {Limit::per_second("rps", 1'000'000)},
+                                          .source = LimitSource::kResource},
+                               .parent = std::nullopt,
+                               .amounts = {{"rps", 1}},
+                               .now = now};
+  {
+    std::unique_ptr<Store> owner = open_store("sqlite://" + path + "?locking=exclusive");
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 50; ++i) {
+          EXPECT_EQ(owner->consume(request).kind, ConsumeResult::Kind::kAdmitted);
+        }
+      });
+    }
+    for (std::thread& thread : threads) {
+      thread.join();
+    }
+    const std::optional<BucketState> bucket = owner->get_bucket("excl-key", "api");
+    ASSERT_TRUE(bucket.has_value());
+    ASSERT_EQ(bucket->limits.size(), 1u);
+    EXPECT_EQ(bucket->limits[0].total_consumed_milli, 200'000);
+    for (const char* options : {"?busy_timeout_ms=50", "?locking=exclusive&busy_timeout_ms=50"}) {
+      EXPECT_THAT([&] { open_store("sqlite://" + path + options); },
+                  Throws<InfrastructureError>(Property(&InfrastructureError::what,
+                                                       AllOf(HasSubstr(path), HasSubstr("locked")))))
+          << options;
+    }
+  }
+  // Released with the owner: a shared store opens and sees every decision.
+  std::unique_ptr<Store> shared = open_store("sqlite://" + path);
+  EXPECT_EQ(shared->get_bucket("excl-key", "api")->limits[0].total_consumed_milli, 200'000);
+  shared.reset();
   std::error_code ignored;
   std::filesystem::remove_all(directory, ignored);
 }

@@ -68,6 +68,9 @@ TEST(StoreUriTest, ParsesSqliteOptions) {
   EXPECT_EQ(sqlite("sqlite:a.db?wal_autocheckpoint=20000").wal_autocheckpoint, 20000);
   EXPECT_EQ(sqlite("sqlite:a.db?wal_autocheckpoint=0").wal_autocheckpoint, 0);
   EXPECT_FALSE(sqlite("sqlite:a.db").wal_autocheckpoint.has_value());
+  EXPECT_EQ(sqlite("sqlite:a.db?locking=Exclusive").exclusive_locking, true);
+  EXPECT_EQ(sqlite("sqlite:a.db?locking=shared").exclusive_locking, false);
+  EXPECT_FALSE(sqlite("sqlite:a.db").exclusive_locking.has_value());
 }
 
 TEST(StoreUriTest, PercentDecodesPathAndValues) {
@@ -149,6 +152,8 @@ TEST(StoreUriTest, RejectsBadValues) {
                           "sqlite:a.db?wal_autocheckpoint=1000001"}) {
     EXPECT_THAT([uri] { parse_store_uri(uri); }, StoreError(uri, "for wal_autocheckpoint"));
   }
+  EXPECT_THAT([] { parse_store_uri("sqlite:a.db?locking=none"); },
+              StoreError("sqlite:a.db?locking=none", "bad value 'none' for locking"));
   EXPECT_THAT([] { parse_store_uri("dynamodb://t?region="); },
               StoreError("dynamodb://t?region=", "bad value '' for region"));
 }
