@@ -10,6 +10,7 @@
 
 #include "zae/errors.h"
 
+#include "aws/http.h"
 #include "core/bucket.h"
 #include "core/time_format.h"
 #include "dynamodb/keys.h"
@@ -22,15 +23,7 @@ using aws::AttributeValue;
 constexpr std::int64_t kMsPerDay = 86'400'000;
 constexpr std::int64_t kMsPerHour = 3'600'000;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+std::string_view trim(std::string_view s) { return aws::trim(s, " \t"); }
 
 }  // namespace
 

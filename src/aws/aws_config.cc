@@ -9,19 +9,14 @@
 #include <sstream>
 #include <system_error>
 
+#include "aws/http.h"
+
 namespace zae::aws {
 namespace {
 
 constexpr std::string_view kWhitespace = " \t";
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
+std::string_view trim(std::string_view s) { return aws::trim(s, " \t\r\n"); }
 
 bool is_comment(std::string_view trimmed) {
   return !trimmed.empty() && (trimmed.front() == '#' || trimmed.front() == ';');

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/http.h"
 #include "aws/json.h"
 #include "aws/xml.h"
 
@@ -14,14 +15,7 @@ namespace {
 constexpr CredentialsErrorKind kNotConfigured = CredentialsErrorKind::kNotConfigured;
 constexpr CredentialsErrorKind kFailed = CredentialsErrorKind::kFailed;
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
+std::string_view trim(std::string_view s) { return aws::trim(s, " \t\r\n"); }
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {

@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 
+#include "aws/http.h"
+
 namespace zae::aws {
 namespace {
 
@@ -39,16 +41,8 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+// A header line's value: optional whitespace around it, and the line's CRLF.
+std::string_view trim(std::string_view s) { return aws::trim(s, " \t\r\n"); }
 
 CURLcode global_init() {
   static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);

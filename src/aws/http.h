@@ -58,6 +58,19 @@ struct HttpResponse {
 // True when `text` holds a CR or an LF, which no header name or value may carry.
 bool has_line_break(std::string_view text);
 
+// `text` without its leading and trailing bytes that are in `chars` (e.g. " \t", HTTP's
+// optional whitespace).
+inline std::string_view trim(std::string_view text, std::string_view chars) {
+  const auto in_set = [chars](char c) { return chars.find(c) != std::string_view::npos; };
+  while (!text.empty() && in_set(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && in_set(text.back())) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 // Why a request produced no HTTP response.
 enum class NetworkErrorKind {
   kConnect,   // could not connect (refused, unreachable, DNS)

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "aws/errors.h"
+#include "aws/http.h"
 
 namespace zae::aws {
 namespace {
@@ -47,15 +48,7 @@ bool iless(std::string_view a, std::string_view b) {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+std::string_view trim(std::string_view s) { return aws::trim(s, " \t"); }
 
 bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||

@@ -67,20 +67,33 @@ std::optional<std::string> optional_string(const AttributeMap& item, std::string
   return v->as_string();
 }
 
+// The integer in `value`, an attribute of `item` whose name `name()` gives (built only for an
+// error): N and an int64, or MalformedItemError naming it.
+template <typename Name>
+std::int64_t integer_named(const AttributeMap& item, const AttributeValue& value,
+                           const Name& name) {
+  if (value.type() != AttributeType::kNumber) {
+    malformed(item, "attribute " + std::string(name()) + " is not N");
+  }
+  try {
+    return value.as_int64();
+  } catch (const aws::NumberError&) {
+    malformed(item, "attribute " + std::string(name()) +
+                        " is not an integer: " + value.as_number().text());
+  }
+}
+
+std::int64_t integer_of(const AttributeMap& item, const AttributeValue& value,
+                        std::string_view name) {
+  return integer_named(item, value, [name] { return name; });
+}
+
 std::optional<std::int64_t> optional_int(const AttributeMap& item, std::string_view name) {
   const AttributeValue* v = find_present(item, name);
   if (v == nullptr) {
     return std::nullopt;
   }
-  if (v->type() != AttributeType::kNumber) {
-    malformed(item, "attribute " + std::string(name) + " is not N");
-  }
-  try {
-    return v->as_int64();
-  } catch (const aws::NumberError&) {
-    malformed(item,
-              "attribute " + std::string(name) + " is not an integer: " + v->as_number().text());
-  }
+  return integer_of(item, *v, name);
 }
 
 std::int64_t required_int(const AttributeMap& item, std::string_view name) {
@@ -482,30 +495,6 @@ AttributeMap encode_bucket(std::string_view ns, const BucketItem& bucket) {
   return item;
 }
 
-namespace {
-
-// The integer in `value`, an attribute of `item` whose name `name()` gives (built only for an
-// error), with optional_int's checks.
-template <typename Name>
-std::int64_t integer_named(const AttributeMap& item, const AttributeValue& value,
-                           const Name& name) {
-  if (value.type() != AttributeType::kNumber) {
-    malformed(item, "attribute " + std::string(name()) + " is not N");
-  }
-  try {
-    return value.as_int64();
-  } catch (const aws::NumberError&) {
-    malformed(item, "attribute " + std::string(name()) +
-                        " is not an integer: " + value.as_number().text());
-  }
-}
-
-std::int64_t integer_of(const AttributeMap& item, const AttributeValue& value,
-                        std::string_view name) {
-  return integer_named(item, value, [name] { return name; });
-}
-
-}  // namespace
 
 BucketItem decode_bucket(const AttributeMap& item) {
   // One pass over the item (the warm path decodes every write's ALL_NEW answer): the fields of
