@@ -75,12 +75,13 @@ std::string render_table(const std::vector<std::string>& headers,
   return out;
 }
 
-std::string with_commas(long long value) {
-  const bool negative = value < 0;
-  // Work on the unsigned magnitude so LLONG_MIN does not overflow.
-  unsigned long long magnitude = negative ? 0ULL - static_cast<unsigned long long>(value)
-                                          : static_cast<unsigned long long>(value);
-  std::string digits = std::to_string(magnitude);
+std::string with_commas(long long value) { return group_thousands(std::to_string(value)); }
+
+std::string group_thousands(std::string_view digits) {
+  const bool negative = !digits.empty() && digits.front() == '-';
+  if (negative) {
+    digits.remove_prefix(1);
+  }
   std::string out;
   const std::size_t n = digits.size();
   for (std::size_t i = 0; i < n; ++i) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zae::cli {
@@ -16,5 +17,7 @@ std::string render_table(const std::vector<std::string>& headers,
 
 // Decimal with ',' thousands separators, as Python's "{:,}".
 std::string with_commas(long long value);
+// `digits` (decimal digits with an optional leading '-') grouped by thousands with commas.
+std::string group_thousands(std::string_view digits);
 
 }  // namespace zae::cli

@@ -10,6 +10,8 @@
 
 #include <fmt/core.h>
 
+#include "cli/table.h"
+
 namespace zae::cli {
 namespace {
 
@@ -19,21 +21,7 @@ constexpr std::string_view kGap = "    ";
 
 // Python "{:,.0f}".
 std::string commas_no_decimals(double value) {
-  std::string digits = fmt::format("{:.0f}", value);
-  const bool negative = !digits.empty() && digits[0] == '-';
-  if (negative) {
-    digits.erase(0, 1);
-  }
-  std::string out;
-  const std::size_t n = digits.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[i];
-    const std::size_t remaining = n - i - 1;
-    if (remaining > 0 && remaining % 3 == 0) {
-      out += ',';
-    }
-  }
-  return negative ? "-" + out : out;
+  return group_thousands(fmt::format("{:.0f}", value));
 }
 
 // Code points of UTF-8 text (the glyphs are multi-byte).
