@@ -146,6 +146,15 @@ void Connection::fail(int rc, std::string_view context) const {
 
 std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
 
+std::uint32_t Connection::data_version() {
+  unsigned int version = 0;
+  const int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  if (rc != SQLITE_OK) {
+    fail(rc, "reading the data version");
+  }
+  return version;
+}
+
 // ---- Statement ------------------------------------------------------------------------------
 
 Statement::Statement(Connection& connection, const char* sql)

@@ -49,6 +49,21 @@ class Connection {
   // Throws InfrastructureError for result code `rc`; transient for BUSY and LOCKED.
   [[noreturn]] void fail(int rc, std::string_view context) const;
   std::int64_t changes() const;
+
+  // SQLite's data version of the main database (SQLITE_FCNTL_DATA_VERSION): it changes with
+  // every commit to the file, by this connection or by any other connection or process, and
+  // with nothing else. Read inside a transaction, it tells whether the database is still as
+  // this connection left it at its own last commit, so state cached then is still the truth.
+  std::uint32_t data_version();
+
+  // State a store keeps with this connection between calls (SqliteStore's row cache); the
+  // connection owns it and destroys it with itself.
+  class Cache {
+   public:
+    virtual ~Cache() = default;
+  };
+  Cache* cache() const { return cache_.get(); }
+  void set_cache(std::unique_ptr<Cache> cache) { cache_ = std::move(cache); }
   const std::string& path() const { return settings_.path; }
 
  private:
@@ -59,6 +74,7 @@ class Connection {
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
   std::chrono::steady_clock::time_point busy_since_;
+  std::unique_ptr<Cache> cache_;
 };
 
 // A cached statement for the duration of one use: bind by 1-based index, step, read columns;

@@ -222,6 +222,8 @@ struct WorkingBucket {
   std::int64_t rf = 0;
   // The row's usage not yet in usage_snapshots; kept across expiry (src/sqlite/usage.h).
   PendingUsage usage{};
+  // The row's ttl as stored (also of an expired row), which a write that keeps the TTL keeps.
+  std::optional<std::int64_t> stored_ttl{};
 };
 
 StoredLimit* find_limit(WorkingBucket& bucket, std::string_view name) {
@@ -242,6 +244,22 @@ StoredLimit* find_limit(WorkingBucket& bucket, std::string_view name) {
 // Reads the bucket and refills EVERY stored limit to `now_ms` with its stored parameters
 // (core::refill). All of them must be refilled because they share `rf`, which the write moves
 // (OQ-43). The drift-compensated remainder is dropped, as the original does at every write.
+// Brings a stored row to `now_ms`: `bucket.limits` hold the balances at `stored_rf`. An
+// expired row (ttl <= now_s; data-model §9, even before it is removed) counts as absent and
+// keeps only its pending usage.
+void restore_bucket(WorkingBucket& bucket, std::int64_t stored_rf, std::int64_t now_ms) {
+  if (bucket.stored_ttl && *bucket.stored_ttl <= epoch_seconds(now_ms)) {
+    bucket.limits.clear();
+    return;
+  }
+  bucket.exists = true;
+  bucket.rf = std::max(stored_rf, now_ms);
+  for (StoredLimit& limit : bucket.limits) {
+    limit.tokens_milli =
+        core::refill({limit.tokens_milli, stored_rf}, now_ms, limit.params).tokens_milli;
+  }
+}
+
 WorkingBucket load_bucket(Connection& connection, const std::string& ns,
                           const std::string& entity_id, const std::string& resource, int shard,
                           std::int64_t now_ms) {
@@ -255,21 +273,14 @@ WorkingBucket load_bucket(Connection& connection, const std::string& ns,
   bucket.usage = PendingUsage{.hour = select.optional_int64(4),
                               .counters = select.optional_text(5).value_or(""),
                               .events = select.optional_int64(6).value_or(0)};
-  const std::optional<std::int64_t> ttl = select.optional_int64(3);
-  // Data-model §9: an item whose ttl <= now_s counts as expired even before it is removed.
-  if (ttl && *ttl <= epoch_seconds(now_ms)) {
-    return bucket;
+  bucket.stored_ttl = select.optional_int64(3);
+  if (bucket.stored_ttl && *bucket.stored_ttl <= epoch_seconds(now_ms)) {
+    return bucket;  // expired: nothing to decode
   }
   if (!decode_bucket_limits(select.text(0), bucket.limits)) {
     corrupt_bucket(connection, bucket);
   }
-  const std::int64_t stored_rf = select.int64(1);
-  bucket.exists = true;
-  bucket.rf = std::max(stored_rf, now_ms);
-  for (StoredLimit& limit : bucket.limits) {
-    limit.tokens_milli =
-        core::refill({limit.tokens_milli, stored_rf}, now_ms, limit.params).tokens_milli;
-  }
+  restore_bucket(bucket, select.int64(1), now_ms);
   return bucket;
 }
 
@@ -384,6 +395,112 @@ void write_bucket_tokens(Connection& connection, const std::string& ns, const Wo
   bind_usage(write, 7, bucket.usage);
   write.run();
 }
+
+// The ttl a consume write leaves in the row (write_consumed_bucket).
+std::optional<std::int64_t> written_ttl(const WorkingBucket& bucket, const TtlPolicy& ttl) {
+  switch (ttl.action) {
+    case TtlPolicy::Action::kSet:
+      return ttl.value;
+    case TtlPolicy::Action::kClear:
+      return std::nullopt;
+    case TtlPolicy::Action::kKeep:
+      break;
+  }
+  return bucket.exists ? bucket.stored_ttl : std::nullopt;
+}
+
+// What this connection's own consume commits wrote: the bucket rows (balances at their rf, ttl,
+// pending usage) and the stored hierarchy of each row's entity. The rows are the database's
+// truth while the connection's data version is still the one read right after the last of
+// those commits: no other connection or process has committed since, and neither has this one
+// through any other call. consume then skips reading them, two of the five statements of a warm
+// consume. The check runs inside the write transaction, whose lock keeps the database as it is.
+// Any commit by anyone makes every row a miss, so this pays off for one writer (a process on
+// its own file, locking=exclusive, a single busy thread) and costs one file-control call else.
+class ConsumeCache final : public Connection::Cache {
+ public:
+  struct Row {
+    std::string entity_id;
+    std::string resource;
+    Hierarchy hierarchy;
+    std::vector<StoredLimit> limits;  // balances at rf
+    std::int64_t rf = 0;
+    std::optional<std::int64_t> ttl;
+    PendingUsage usage;
+  };
+
+  static ConsumeCache& of(Connection& connection) {
+    if (connection.cache() == nullptr) {
+      connection.set_cache(std::make_unique<ConsumeCache>());
+    }
+    return static_cast<ConsumeCache&>(*connection.cache());
+  }
+
+  // True when the rows are still the truth; otherwise forgets them. Inside the transaction.
+  bool validate(Connection& connection) {
+    if (valid_ && version_ == connection.data_version()) {
+      return true;
+    }
+    rows_.clear();
+    valid_ = false;
+    return false;
+  }
+
+  const Row* find(std::string_view entity_id, std::string_view resource) const {
+    for (const Row& row : rows_) {
+      if (row.entity_id == entity_id && row.resource == resource) {
+        return &row;
+      }
+    }
+    return nullptr;
+  }
+
+  // The cached row as load_bucket would have read it, brought to `now_ms`.
+  static WorkingBucket restore(const Row& row, std::int64_t now_ms) {
+    WorkingBucket bucket{.entity_id = row.entity_id,
+                         .resource = row.resource,
+                         .shard = 0,
+                         .exists = false,
+                         .limits = row.limits,
+                         .rf = now_ms,
+                         .usage = row.usage,
+                         .stored_ttl = row.ttl};
+    restore_bucket(bucket, row.rf, now_ms);
+    return bucket;
+  }
+
+  // Before the transaction writes: from here until committed() the rows may not be the truth.
+  void invalidate() { valid_ = false; }
+
+  // After the commit, for each row it wrote.
+  void put(Row row) {
+    for (Row& existing : rows_) {
+      if (existing.entity_id == row.entity_id && existing.resource == row.resource) {
+        existing = std::move(row);
+        return;
+      }
+    }
+    if (rows_.size() < kCapacity) {
+      rows_.push_back(std::move(row));
+      return;
+    }
+    rows_[next_victim_] = std::move(row);
+    next_victim_ = (next_victim_ + 1) % kCapacity;
+  }
+
+  // After the commit and the put() of its rows.
+  void committed(Connection& connection) {
+    version_ = connection.data_version();
+    valid_ = true;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 16;
+  std::vector<Row> rows_;
+  std::size_t next_victim_ = 0;
+  std::uint32_t version_ = 0;
+  bool valid_ = false;
+};
 
 BucketState to_bucket_state(const Connection& connection, std::string entity_id,
                             std::string resource, int shard, std::string_view limits,
@@ -676,8 +793,16 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
   // check and the write are atomic against every thread and process (CG-1, CG-4).
   Transaction transaction(*connection, Transaction::Mode::kWrite);
 
+  // Rows this connection wrote itself and nobody changed since come from its cache.
+  ConsumeCache& cache = ConsumeCache::of(*connection);
+  const bool cache_valid = cache.validate(*connection);
+  const ConsumeCache::Row* target_row =
+      cache_valid ? cache.find(request.target.entity_id, request.target.resource) : nullptr;
+
   // The store, not the caller's cache, decides whether a parent is consumed.
-  const Hierarchy hierarchy = read_hierarchy(*connection, namespace_id_, request.target.entity_id);
+  const Hierarchy hierarchy =
+      target_row != nullptr ? target_row->hierarchy
+                            : read_hierarchy(*connection, namespace_id_, request.target.entity_id);
   const std::optional<std::string> actual_parent =
       hierarchy.cascade ? hierarchy.parent_id : std::nullopt;
   const std::optional<std::string> expected_parent =
@@ -694,14 +819,21 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
   std::array<const ConsumeTarget*, 2> sides{&request.target, nullptr};
   std::array<std::size_t, 2> bucket_of{0, 0};
   std::size_t bucket_count = 1;
-  buckets[0] = load_bucket(*connection, namespace_id_, request.target.entity_id,
-                           request.target.resource, 0, now_ms);
+  const ConsumeCache::Row* parent_row = nullptr;
+  buckets[0] = target_row != nullptr
+                   ? ConsumeCache::restore(*target_row, now_ms)
+                   : load_bucket(*connection, namespace_id_, request.target.entity_id,
+                                 request.target.resource, 0, now_ms);
   if (request.parent) {
     sides[1] = &*request.parent;
     if (request.parent->entity_id != request.target.entity_id ||
         request.parent->resource != request.target.resource) {
-      buckets[1] = load_bucket(*connection, namespace_id_, request.parent->entity_id,
-                               request.parent->resource, 0, now_ms);
+      parent_row =
+          cache_valid ? cache.find(request.parent->entity_id, request.parent->resource) : nullptr;
+      buckets[1] = parent_row != nullptr
+                       ? ConsumeCache::restore(*parent_row, now_ms)
+                       : load_bucket(*connection, namespace_id_, request.parent->entity_id,
+                                     request.parent->resource, 0, now_ms);
       bucket_of[1] = 1;
       bucket_count = 2;
     }
@@ -767,6 +899,8 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
   // Per-thread buffers: the warm path allocates nothing for the encoding and the usage text.
   thread_local std::string scratch;
   thread_local UsageDelta usage;
+  std::array<std::optional<ConsumeCache::Row>, 2> written;
+  cache.invalidate();
   for (std::size_t index = 0; index < bucket_count; ++index) {
     // The first side with limits owns the row's TTL and hierarchy; a side without limits
     // checks nothing and writes nothing (RES-1).
@@ -781,6 +915,7 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
     }
     const Hierarchy row_hierarchy =
         owner == &request.target ? hierarchy
+        : parent_row != nullptr  ? parent_row->hierarchy
                                  : read_hierarchy(*connection, namespace_id_, owner->entity_id);
     // Usage in the same transaction: one event per written bucket, both sides' amounts when
     // they share the row (src/sqlite/usage.h).
@@ -795,10 +930,23 @@ ConsumeResult SqliteStore::consume(const ConsumeRequest& request) {
     WorkingBucket& bucket = buckets[index];
     accumulate_usage(*connection, namespace_id_, bucket.entity_id, bucket.resource, bucket.usage,
                      usage.text(), now_ms);
-    write_consumed_bucket(*connection, namespace_id_, bucket, row_hierarchy,
-                          consume_ttl(*owner, options_.bucket_ttl_multiplier, now_ms), scratch);
+    const TtlPolicy ttl = consume_ttl(*owner, options_.bucket_ttl_multiplier, now_ms);
+    write_consumed_bucket(*connection, namespace_id_, bucket, row_hierarchy, ttl, scratch);
+    written[index] = ConsumeCache::Row{.entity_id = bucket.entity_id,
+                                       .resource = bucket.resource,
+                                       .hierarchy = row_hierarchy,
+                                       .limits = std::move(bucket.limits),
+                                       .rf = bucket.rf,
+                                       .ttl = written_ttl(bucket, ttl),
+                                       .usage = std::move(bucket.usage)};
   }
   transaction.commit();
+  for (std::optional<ConsumeCache::Row>& row : written) {
+    if (row) {
+      cache.put(std::move(*row));
+    }
+  }
+  cache.committed(*connection);
   result.kind = ConsumeResult::Kind::kAdmitted;
   return result;
 }

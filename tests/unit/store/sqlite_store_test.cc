@@ -176,5 +176,43 @@ TEST_F(SqliteStoreTest, InMemoryStoresArePrivate) {
   EXPECT_TRUE(first->is_available());
 }
 
+// consume keeps the rows it wrote with its connection and reuses them while the database's data
+// version is unchanged; every commit by anyone else, and every other write of its own, must
+// make it read the row again.
+TEST_F(SqliteStoreTest, ConsumeSeesWhatOtherConnectionsCommitted) {
+  std::unique_ptr<SqliteStore> first = open();
+  std::unique_ptr<SqliteStore> second = open();
+  ASSERT_EQ(first->consume(request("key-1", 1)).kind, ConsumeResult::Kind::kAdmitted);
+  ASSERT_EQ(first->consume(request("key-1", 1)).kind, ConsumeResult::Kind::kAdmitted);  // cached
+  ASSERT_EQ(second->consume(request("key-1", 7)).kind, ConsumeResult::Kind::kAdmitted);
+  // 10 - 1 - 1 - 7 = 1 left: a stale row would admit 2.
+  EXPECT_EQ(first->consume(request("key-1", 2)).kind, ConsumeResult::Kind::kRejected);
+  EXPECT_EQ(first->consume(request("key-1", 1)).kind, ConsumeResult::Kind::kAdmitted);
+  EXPECT_EQ(second->consume(request("key-1", 1)).kind, ConsumeResult::Kind::kRejected);
+
+  // A write by a plain SQLite connection (another process, another build) counts the same.
+  RawDatabase(path_).exec("DELETE FROM buckets");
+  EXPECT_EQ(first->consume(request("key-1", 10)).kind, ConsumeResult::Kind::kAdmitted);
+  const std::optional<BucketState> bucket = second->get_bucket("key-1", "api");
+  ASSERT_TRUE(bucket.has_value());
+  EXPECT_EQ(bucket->limits.at(0).tokens_milli, 0);
+  EXPECT_EQ(bucket->limits.at(0).total_consumed_milli, 10'000);
+}
+
+TEST_F(SqliteStoreTest, ConsumeSeesTheStoresOwnOtherWrites) {
+  std::unique_ptr<SqliteStore> store = open();
+  ASSERT_EQ(store->consume(request("key-1", 5)).kind, ConsumeResult::Kind::kAdmitted);
+  const std::vector<BucketDelta> deltas = {
+      {.entity_id = "key-1", .resource = "api", .shard = 0, .tokens_milli = {{"rpm", 4'000}}}};
+  store->apply_deltas(deltas, clock_.now());
+  // 10 - 5 - 4 = 1 left.
+  EXPECT_EQ(store->consume(request("key-1", 2)).kind, ConsumeResult::Kind::kRejected);
+  EXPECT_EQ(store->consume(request("key-1", 1)).kind, ConsumeResult::Kind::kAdmitted);
+
+  // Deleting the entity deletes its buckets: the next consume starts from a full bucket.
+  store->delete_entity("key-1", std::nullopt, clock_.now());
+  EXPECT_EQ(store->consume(request("key-1", 10)).kind, ConsumeResult::Kind::kAdmitted);
+}
+
 }  // namespace
 }  // namespace zae::sqlite
