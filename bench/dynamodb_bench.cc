@@ -6,21 +6,35 @@
 // DynamoDB Local is another process; p50_us is the median latency seen by thread 0.
 // items_per_second is calls per second.
 //
+// Two floors in the same run, one thread each, replaying the first signed UpdateItem the client
+// sent (DynamoDB Local does not reject a replay): BM_SocketTransportReplay sends the same
+// HttpRequest through SocketTransport (no signing, no JSON: the transport's share), and
+// BM_RawSocketReplay writes its bytes on one blocking TCP socket and reads the response by its
+// Content-Length, about the least a client can do per call (the kernel's share, as wrk).
+//
 // With ZAE_BENCH_SAME_ITEM set, every thread updates the same item (the one wrk replays).
 // With ZAE_BENCH_WRK_REQUEST=FILE set, the first request sent is written to FILE as a wrk Lua
 // script (bench/wrk/README.md), so that wrk can replay the same signed bytes.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "aws/curl_transport.h"
 #include "aws/dynamodb_client.h"
@@ -57,13 +71,28 @@ class DumpingTransport final : public HttpTransport {
     dump(request);
     return inner_->send(request);
   }
+
+  // The first UpdateItem with ALL_NEW sent through any DumpingTransport, for the replays.
+  static const HttpRequest* captured() {
+    std::lock_guard<std::mutex> lock(captured_mutex_);
+    return captured_ ? &*captured_ : nullptr;
+  }
   std::vector<HttpOutcome> send_all(std::span<const HttpRequest> requests) override {
     return inner_->send_all(requests);
   }
 
  private:
   void dump(const HttpRequest& request) {
-    if (path_ == nullptr || request.body.find("ALL_NEW") == std::string::npos) {
+    if (request.body.find("ALL_NEW") == std::string::npos) {
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(captured_mutex_);
+      if (!captured_) {
+        captured_ = request;
+      }
+    }
+    if (path_ == nullptr) {
       return;
     }
     std::call_once(once_, [&] {
@@ -81,6 +110,8 @@ class DumpingTransport final : public HttpTransport {
   std::shared_ptr<HttpTransport> inner_;
   const char* path_;
   std::once_flag once_;
+  static inline std::mutex captured_mutex_;
+  static inline std::optional<HttpRequest> captured_;
 };
 
 // One client per transport, with a table and an item that never runs out of tokens.
@@ -152,6 +183,48 @@ CpuTime process_cpu() {
   return {.user_us = us(usage.ru_utime), .sys_us = us(usage.ru_stime)};
 }
 
+// Per-call CPU (whole process, from after the start barrier) and thread 0's median latency.
+class CallMeter {
+ public:
+  void start(const benchmark::State& state) {
+    if (state.thread_index() == 0) {
+      cpu_start_ = process_cpu();
+    }
+  }
+  // Around each call of thread 0.
+  template <typename Call>
+  void time(const benchmark::State& state, Call&& call) {
+    if (state.thread_index() != 0) {
+      call();
+      return;
+    }
+    const auto begin = std::chrono::steady_clock::now();
+    call();
+    latencies_.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - begin)
+            .count());
+  }
+  void report(benchmark::State& state) {
+    if (state.thread_index() != 0) {
+      return;
+    }
+    const double calls = static_cast<double>(state.iterations()) * state.threads();
+    const CpuTime cpu_end = process_cpu();
+    const double user_us = (cpu_end.user_us - cpu_start_.user_us) / calls;
+    const double sys_us = (cpu_end.sys_us - cpu_start_.sys_us) / calls;
+    state.counters["client_cpu_us"] = user_us + sys_us;
+    state.counters["user_us"] = user_us;
+    state.counters["sys_us"] = sys_us;
+    std::nth_element(latencies_.begin(), latencies_.begin() + latencies_.size() / 2,
+                     latencies_.end());
+    state.counters["p50_us"] = latencies_.empty() ? 0 : latencies_[latencies_.size() / 2];
+  }
+
+ private:
+  CpuTime cpu_start_;
+  std::vector<double> latencies_;
+};
+
 void BM_DynamoDbUpdateItemAllNew(benchmark::State& state) {
   DynamoDbClient* ddb = client(static_cast<int>(state.range(0)));
   if (ddb == nullptr) {
@@ -162,34 +235,19 @@ void BM_DynamoDbUpdateItemAllNew(benchmark::State& state) {
   static const bool same_item = std::getenv("ZAE_BENCH_SAME_ITEM") != nullptr;
   UpdateItemRequest request = take_tokens(same_item ? 0 : state.thread_index());
   ddb->update_item(request);  // warm the connection outside the timing
-  std::vector<double> latencies;
-  CpuTime cpu_start;
+  CallMeter meter;
   bool first = true;
   for (auto _ : state) {
-    if (first && state.thread_index() == 0) {
-      cpu_start = process_cpu();  // after the start barrier: every thread is warm
+    if (first) {
+      meter.start(state);  // after the start barrier: every thread is warm
+      first = false;
     }
-    first = false;
-    auto start = std::chrono::steady_clock::now();
-    WriteItemResult result = ddb->update_item(request);
-    benchmark::DoNotOptimize(result.attributes);
-    if (state.thread_index() == 0) {
-      latencies.push_back(
-          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-              .count());
-    }
+    meter.time(state, [&] {
+      WriteItemResult result = ddb->update_item(request);
+      benchmark::DoNotOptimize(result.attributes);
+    });
   }
-  if (state.thread_index() == 0) {
-    double calls = static_cast<double>(state.iterations()) * state.threads();
-    CpuTime cpu_end = process_cpu();
-    double user_us = (cpu_end.user_us - cpu_start.user_us) / calls;
-    double sys_us = (cpu_end.sys_us - cpu_start.sys_us) / calls;
-    state.counters["client_cpu_us"] = user_us + sys_us;
-    state.counters["user_us"] = user_us;
-    state.counters["sys_us"] = sys_us;
-    std::nth_element(latencies.begin(), latencies.begin() + latencies.size() / 2, latencies.end());
-    state.counters["p50_us"] = latencies.empty() ? 0 : latencies[latencies.size() / 2];
-  }
+  meter.report(state);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DynamoDbUpdateItemAllNew)
@@ -199,6 +257,131 @@ BENCHMARK(BM_DynamoDbUpdateItemAllNew)
     ->Threads(1)
     ->Threads(8)
     ->UseRealTime();
+
+// The signed request the client sent first (sending one when none was sent yet).
+const HttpRequest* replayable_request(benchmark::State& state) {
+  DynamoDbClient* ddb = client(1);
+  if (ddb == nullptr) {
+    state.SkipWithError("ZAE_TEST_DYNAMODB_ENDPOINT is not set (scripts/dynamodb-local.sh run)");
+    return nullptr;
+  }
+  if (DumpingTransport::captured() == nullptr) {
+    ddb->update_item(take_tokens(0));
+  }
+  return DumpingTransport::captured();
+}
+
+void BM_SocketTransportReplay(benchmark::State& state) {
+  const HttpRequest* request = replayable_request(state);
+  if (request == nullptr) {
+    return;
+  }
+  SocketTransport transport;
+  if (transport.send(*request).status != 200) {
+    state.SkipWithError("the replayed request did not answer 200");
+    return;
+  }
+  CallMeter meter;
+  meter.start(state);
+  for (auto _ : state) {
+    meter.time(state, [&] {
+      HttpResponse response = transport.send(*request);
+      benchmark::DoNotOptimize(response.body);
+    });
+  }
+  meter.report(state);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SocketTransportReplay)->UseRealTime();
+
+// "http://127.0.0.1:PORT/..." -> the loopback address (DynamoDB Local's endpoint in the bench).
+std::optional<sockaddr_in> loopback_address(const std::string& url) {
+  const std::string prefix = "http://127.0.0.1:";
+  if (url.rfind(prefix, 0) != 0) {
+    return std::nullopt;
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(url.c_str() + prefix.size())));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+void BM_RawSocketReplay(benchmark::State& state) {
+  const HttpRequest* request = replayable_request(state);
+  if (request == nullptr) {
+    return;
+  }
+  const std::optional<sockaddr_in> address = loopback_address(request->url);
+  if (!address) {
+    state.SkipWithError("the endpoint is not http://127.0.0.1:PORT");
+    return;
+  }
+  std::string bytes = request->method + " / HTTP/1.1\r\n";
+  const std::size_t authority = request->url.find("//") + 2;
+  bytes += "Host: " + request->url.substr(authority, request->url.find('/', authority) - authority);
+  bytes += "\r\n";
+  for (const HttpField& field : request->headers) {
+    if (field.name != "Host" && field.name != "host") {
+      bytes += field.name + ": " + field.value + "\r\n";
+    }
+  }
+  bytes += "Content-Length: " + std::to_string(request->body.size()) + "\r\n\r\n" + request->body;
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof *address) != 0) {
+    ::close(fd);
+    state.SkipWithError("cannot connect to DynamoDB Local");
+    return;
+  }
+  std::vector<char> buffer(64 * 1024);
+  // One exchange: write everything, read until the head and Content-Length bytes of body.
+  auto exchange = [&]() -> bool {
+    if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
+      return false;
+    }
+    std::size_t have = 0;
+    std::size_t need = 0;
+    while (need == 0 || have < need) {
+      const ssize_t n = ::recv(fd, buffer.data() + have, buffer.size() - have, 0);
+      if (n <= 0) {
+        return false;
+      }
+      have += static_cast<std::size_t>(n);
+      const std::string_view text(buffer.data(), have);
+      const std::size_t head_end = text.find("\r\n\r\n");
+      if (need == 0 && head_end != std::string_view::npos) {
+        const std::size_t length = text.find("Content-Length: ");
+        if (length == std::string_view::npos || length > head_end) {
+          return false;
+        }
+        need = head_end + 4 + std::strtoul(buffer.data() + length + 16, nullptr, 10);
+      }
+    }
+    return std::string_view(buffer.data(), 12) == "HTTP/1.1 200";
+  };
+  if (!exchange()) {
+    ::close(fd);
+    state.SkipWithError("the raw replay failed or did not answer 200");
+    return;
+  }
+  CallMeter meter;
+  meter.start(state);
+  bool ok = true;
+  for (auto _ : state) {
+    meter.time(state, [&] { ok = exchange() && ok; });
+  }
+  ::close(fd);
+  if (!ok) {
+    state.SkipWithError("a raw replay failed");
+    return;
+  }
+  meter.report(state);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawSocketReplay)->UseRealTime();
 
 }  // namespace
 }  // namespace zae::aws
