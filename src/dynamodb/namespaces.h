@@ -30,8 +30,9 @@
 //   invisible-but-active or active-but-deleted;
 // - purge moves deleted -> purging conditionally (a recovery that won the race makes the purge
 //   fail with state "active", never delete live data), deletes the reverse record only while it
-//   is still purging, and also deletes the `{ns}/SYSTEM#` partition by key (the provisioner state
-//   has no GSI4SK and is missed by the index).
+//   is still purging, and after the GSI4 pass also deletes by key prefix: a Scan for `{ns}/`
+//   finds what the index misses (the provisioner state has no GSI4SK; a system config created by
+//   the retention update, or an item of a foreign writer, may have no GSI4 attributes at all).
 namespace zae::dynamodb {
 
 struct NamespaceRegistryOptions {
@@ -92,8 +93,9 @@ class NamespaceRegistry {
   // NS-8: reverse records with status deleted (purging ones excluded).
   std::vector<OrphanNamespace> list_orphans();
 
-  // NS-9: hard delete of every item of a deleted namespace. Throws NamespaceStateError(active)
-  // for an active namespace, ValidationError for "_".
+  // NS-9: hard delete of every item of a deleted namespace: its GSI4 partition, then a
+  // strongly consistent Scan by key prefix (one read of the whole table per purge). Throws
+  // NamespaceStateError(active) for an active namespace, ValidationError for "_".
   PurgeResult purge_namespace(std::string_view namespace_id);
 
  private:

@@ -181,6 +181,16 @@ TEST_F(NamespaceRegistryTest, PurgeDeletesEveryItemOfTheNamespaceAndNothingElse)
       {"PK", aws::AttributeValue::of_string(system_pk(a))},
       {"SK", aws::AttributeValue::of_string(std::string(kSkProvisioner))},
       {"GSI4PK", aws::AttributeValue::of_string(a)}};
+  // Items of the namespace without any GSI4 attribute: purge finds them by key prefix.
+  aws::AttributeMap bare_config = encode_system_config(a, {});
+  bare_config.erase("GSI4PK");
+  bare_config.erase("GSI4SK");
+  aws::AttributeMap bare_bucket = encode_bucket(a, {.entity_id = "user-2",
+                                                    .resource = "gpt-4",
+                                                    .refill_ms = bucket.refill_ms,
+                                                    .limits = bucket.limits});
+  bare_bucket.erase("GSI4PK");
+  bare_bucket.erase("GSI4SK");
   (void)client_->batch_write_item(
       {.request_items = {{table,
                           {aws::WriteRequest::put(encode_entity_meta(a, entity)),
@@ -189,13 +199,17 @@ TEST_F(NamespaceRegistryTest, PurgeDeletesEveryItemOfTheNamespaceAndNothingElse)
                            aws::WriteRequest::put(provisioner),
                            aws::WriteRequest::put(encode_entity_meta(b, entity)),
                            aws::WriteRequest::put(encode_bucket(b, bucket))}}}});
+  (void)client_->batch_write_item({.request_items = {
+                                       {table,
+                                        {aws::WriteRequest::put(bare_bucket),
+                                         aws::WriteRequest::put(bare_config)}}}});
 
   EXPECT_THAT([&] { (void)ns.purge_namespace(a); },
               Throws<NamespaceStateError>(Property(&NamespaceStateError::state, "active")));
   ASSERT_TRUE(ns.delete_namespace("tenant-a"));
   const PurgeResult result = ns.purge_namespace(a);
   EXPECT_TRUE(result.purged);
-  EXPECT_GE(result.items_deleted, 4);
+  EXPECT_GE(result.items_deleted, 5);
 
   const aws::QueryResult left = client_->query_all(
       {.table_name = table,
@@ -207,6 +221,7 @@ TEST_F(NamespaceRegistryTest, PurgeDeletesEveryItemOfTheNamespaceAndNothingElse)
   EXPECT_FALSE(exists(table, bucket_key(a, "user-1", "gpt-4", 0)));
   EXPECT_FALSE(exists(table, system_config_key(a)));
   EXPECT_FALSE(exists(table, provisioner_key(a)));
+  EXPECT_FALSE(exists(table, bucket_key(a, "user-2", "gpt-4", 0)));
   EXPECT_FALSE(exists(table, namespace_reverse_key(a)));
   // The other namespace and the registry are untouched.
   EXPECT_TRUE(exists(table, entity_meta_key(b, "user-1")));
