@@ -66,6 +66,8 @@ class AttributeMap {
   void append_new(std::string name, AttributeValue value);
   // Removes `name`; returns whether it was present.
   bool erase(std::string_view name);
+  // Room for `count` entries without reallocating.
+  void reserve(std::size_t count);
 
   // The value of `name`, or nullptr. The pointer is valid until the map is modified.
   const AttributeValue* find(std::string_view name) const;

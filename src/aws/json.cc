@@ -120,6 +120,13 @@ void JsonWriter::null() {
   out_ += "null";
 }
 
+void JsonWriter::raw_value(std::initializer_list<std::string_view> parts) {
+  before_value();
+  for (const std::string_view part : parts) {
+    out_ += part;
+  }
+}
+
 void JsonWriter::append_escaped(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ class JsonWriter {
   void number(std::int64_t value);
   void boolean(bool value);
   void null();
+  // A complete JSON value made of `parts`, written as they are: the caller guarantees that
+  // together they are valid JSON (for fixed fragments around text that needs no escaping).
+  void raw_value(std::initializer_list<std::string_view> parts);
 
  private:
   void before_value();

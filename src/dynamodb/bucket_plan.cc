@@ -2,7 +2,11 @@
 #include "dynamodb/bucket_plan.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "dynamodb/keys.h"
@@ -36,46 +40,90 @@ core::BucketParams params_of(const BucketLimitFields& fields) {
   return {fields.capacity_milli, fields.refill_amount_milli, fields.refill_period_ms};
 }
 
+// An expression alias ("#a12", ":v3") held inline: the builders below make dozens per write.
+class Alias {
+ public:
+  Alias(char sigil, char letter, std::size_t index) {
+    text_[0] = sigil;
+    text_[1] = letter;
+    const auto result = std::to_chars(text_.data() + 2, text_.data() + text_.size(), index);
+    size_ = static_cast<std::uint8_t>(result.ptr - text_.data());
+  }
+  operator std::string_view() const { return {text_.data(), size_}; }  // NOLINT: reads as text
+
+ private:
+  std::array<char, 24> text_{};
+  std::uint8_t size_ = 0;
+};
+
 // Expression aliases: "#aN" per attribute name (reused), ":vN" per value.
 class Aliases {
  public:
-  std::string name(std::string_view attribute) {
-    for (const auto& [alias, existing] : names_) {
-      if (existing == attribute) {
-        return alias;
+  Aliases() {
+    names_.reserve(16);
+    values_.reserve(32);
+  }
+  Alias name(std::string_view attribute) {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == attribute) {
+        return Alias('#', 'a', i);
       }
     }
-    std::string alias = "#a" + std::to_string(names_.size());
-    names_.emplace_back(alias, std::string(attribute));
+    names_.emplace_back(attribute);
+    return Alias('#', 'a', names_.size() - 1);
+  }
+  Alias value(AttributeValue value) {
+    const Alias alias(':', 'v', values_.size());
+    values_.append_new(std::string(std::string_view(alias)), std::move(value));  // always new
     return alias;
   }
-  std::string value(AttributeValue value) {
-    std::string alias = ":v" + std::to_string(count_++);
-    values_.append_new(alias, std::move(value));  // every value alias is new
-    return alias;
-  }
-  std::string number(std::int64_t value) { return this->value(AttributeValue::of_int64(value)); }
+  Alias number(std::int64_t value) { return this->value(AttributeValue::of_int64(value)); }
 
-  aws::ExpressionNames take_names() { return std::move(names_); }
+  aws::ExpressionNames take_names() {
+    aws::ExpressionNames names;
+    names.reserve(names_.size());
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      names.emplace_back(std::string(std::string_view(Alias('#', 'a', i))), std::move(names_[i]));
+    }
+    return names;
+  }
   aws::ExpressionValues take_values() { return std::move(values_); }
 
  private:
-  aws::ExpressionNames names_;
+  std::vector<std::string> names_;  // attribute names; the alias is the index
   aws::ExpressionValues values_;
-  int count_ = 0;
+};
+
+// The terms of one clause, joined by `separator` as they are added.
+class Terms {
+ public:
+  explicit Terms(std::string_view separator) : separator_(separator) {}
+  template <typename... Parts>
+  void add(const Parts&... parts) {
+    if (!text_.empty()) {
+      text_ += separator_;
+    }
+    (text_.append(std::string_view(parts)), ...);
+  }
+  bool empty() const { return text_.empty(); }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string_view separator_;
+  std::string text_;
 };
 
 // Clauses of an UpdateExpression and the terms of a ConditionExpression.
 struct Clauses {
-  std::vector<std::string> set;
-  std::vector<std::string> add;
-  std::vector<std::string> remove;
-  std::vector<std::string> conditions;
+  Terms set{", "};
+  Terms add{", "};
+  Terms remove{", "};
+  Terms conditions{" AND "};
 
   std::string update() const {
     std::string out;
-    const auto clause = [&out](std::string_view keyword, const std::vector<std::string>& parts) {
-      if (parts.empty()) {
+    const auto clause = [&out](std::string_view keyword, const Terms& terms) {
+      if (terms.empty()) {
         return;
       }
       if (!out.empty()) {
@@ -83,82 +131,78 @@ struct Clauses {
       }
       out += keyword;
       out += ' ';
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i > 0) {
-          out += ", ";
-        }
-        out += parts[i];
-      }
+      out += terms.text();
     };
     clause("SET", set);
     clause("ADD", add);
     clause("REMOVE", remove);
     return out;
   }
-  std::string condition() const {
-    std::string out;
-    for (const std::string& term : conditions) {
-      if (!out.empty()) {
-        out += " AND ";
-      }
-      out += term;
-    }
-    return out;
-  }
+  std::string condition() const { return conditions.text(); }
 };
 
-std::string attr(Aliases& p, std::string_view limit, std::string_view field) {
+Alias attr(Aliases& p, std::string_view limit, std::string_view field) {
   return p.name(bucket_attribute(limit, field));
 }
 
 void add_params(Clauses& c, Aliases& p, const PlannedLimit& limit) {
-  c.set.push_back(attr(p, limit.name, "cp") + " = " + p.number(limit.params.capacity_milli));
-  c.set.push_back(attr(p, limit.name, "ra") + " = " + p.number(limit.params.refill_amount_milli));
-  c.set.push_back(attr(p, limit.name, "rp") + " = " + p.number(limit.params.refill_period_ms));
+  c.set.add(attr(p, limit.name, "cp"), " = ", p.number(limit.params.capacity_milli));
+  c.set.add(attr(p, limit.name, "ra"), " = ", p.number(limit.params.refill_amount_milli));
+  c.set.add(attr(p, limit.name, "rp"), " = ", p.number(limit.params.refill_period_ms));
+}
+
+// "(attribute_not_exists(A) OR A <op> V)"
+void add_absent_or(Terms& terms, const Alias& attribute, std::string_view op, const Alias& value) {
+  terms.add("(attribute_not_exists(", attribute, ") OR ", attribute, op, value, ")");
 }
 
 void add_ttl(Clauses& c, Aliases& p, const TtlPolicy& ttl) {
   switch (ttl.action) {
     case TtlPolicy::Action::kKeep:
       return;
-    case TtlPolicy::Action::kSet:
-      c.set.push_back(p.name("ttl") + " = " + p.number(ttl.value));
+    case TtlPolicy::Action::kSet: {
+      const Alias name = p.name("ttl");
+      c.set.add(name, " = ", p.number(ttl.value));
       return;
+    }
     case TtlPolicy::Action::kClear:
-      c.remove.push_back(p.name("ttl"));
+      c.remove.add(p.name("ttl"));
       return;
   }
 }
 
+// The item must be there unexpired: no ttl, or one after `now_ms`.
+void add_unexpired(Clauses& c, Aliases& p, std::int64_t now_ms) {
+  const Alias ttl = p.name("ttl");
+  add_absent_or(c.conditions, ttl, " > ", p.number(epoch_seconds(now_ms)));
+}
+
 // The item must exist unexpired with rf exactly as planned (spec/data-model.md §7.1 row 3).
 void add_lock(Clauses& c, Aliases& p, const ItemPlan& item) {
-  const std::string rf = p.name("rf");
+  const Alias rf = p.name("rf");
   const std::int64_t read_rf = item.read ? item.read->refill_ms : 0;
   if (read_rf == 0) {
     // A partial item (Q19) has no rf at all; it decodes as 0.
-    c.conditions.push_back("(attribute_not_exists(" + rf + ") OR " + rf + " = " + p.number(0) +
-                           ") AND attribute_exists(PK)");
+    c.conditions.add("(attribute_not_exists(", rf, ") OR ", rf, " = ", p.number(0),
+                     ") AND attribute_exists(PK)");
   } else {
-    c.conditions.push_back(rf + " = " + p.number(read_rf));
+    c.conditions.add(rf, " = ", p.number(read_rf));
   }
-  const std::string ttl = p.name("ttl");
-  c.conditions.push_back("(attribute_not_exists(" + ttl + ") OR " + ttl + " > " +
-                         p.number(epoch_seconds(item.now_ms)) + ")");
+  add_unexpired(c, p, item.now_ms);
 }
 
 // The shares planned with: a writer that missed a doubling must not apply the old ones. An item
 // without the attribute (older layouts) has one shard. Last, so a sharded bucket's writes differ
 // from the others only at their end.
 void add_shard_guard(Clauses& c, Aliases& p, const ItemPlan& item) {
-  const std::string shards = p.name("shard_count");
+  const Alias shards = p.name("shard_count");
   if (item.shard_count <= 1) {
-    c.conditions.push_back("(attribute_not_exists(" + shards + ") OR " + shards + " = " +
-                           p.number(1) + ")");
+    add_absent_or(c.conditions, shards, " = ", p.number(1));
   } else {
-    c.conditions.push_back(shards + " = " + p.number(item.shard_count));
+    c.conditions.add(shards, " = ", p.number(item.shard_count));
   }
   if (item.new_shard_count) {
-    c.set.push_back(shards + " = " + p.number(*item.new_shard_count));
+    c.set.add(shards, " = ", p.number(*item.new_shard_count));
   }
 }
 
@@ -166,29 +210,28 @@ void add_hierarchy(Clauses& c, Aliases& p, const HierarchyRule& rule) {
   if (rule.mode == HierarchyRule::Mode::kIgnore) {
     return;  // DynamoDB refuses aliases an expression does not use
   }
-  const std::string cascade = p.name("cascade");
-  const std::string parent = p.name("parent_id");
+  const Alias cascade = p.name("cascade");
+  const Alias parent = p.name("parent_id");
   switch (rule.mode) {
     case HierarchyRule::Mode::kIgnore:
       return;
     case HierarchyRule::Mode::kRequire:
       if (rule.hierarchy.cascade && rule.hierarchy.parent_id) {
-        c.conditions.push_back(cascade + " = " + p.value(AttributeValue::of_bool(true)) + " AND " +
-                               parent + " = " +
-                               p.value(AttributeValue::of_string(*rule.hierarchy.parent_id)));
+        const Alias yes = p.value(AttributeValue::of_bool(true));
+        const Alias parent_id = p.value(AttributeValue::of_string(*rule.hierarchy.parent_id));
+        c.conditions.add(cascade, " = ", yes, " AND ", parent, " = ", parent_id);
       } else {
-        c.conditions.push_back("(attribute_not_exists(" + cascade + ") OR " + cascade + " = " +
-                               p.value(AttributeValue::of_bool(false)) +
-                               " OR attribute_not_exists(" + parent + "))");
+        c.conditions.add("(attribute_not_exists(", cascade, ") OR ", cascade, " = ",
+                         p.value(AttributeValue::of_bool(false)), " OR attribute_not_exists(",
+                         parent, "))");
       }
       return;
     case HierarchyRule::Mode::kSet:
-      c.set.push_back(cascade + " = " + p.value(AttributeValue::of_bool(rule.hierarchy.cascade)));
+      c.set.add(cascade, " = ", p.value(AttributeValue::of_bool(rule.hierarchy.cascade)));
       if (rule.hierarchy.parent_id) {
-        c.set.push_back(parent + " = " +
-                        p.value(AttributeValue::of_string(*rule.hierarchy.parent_id)));
+        c.set.add(parent, " = ", p.value(AttributeValue::of_string(*rule.hierarchy.parent_id)));
       } else {
-        c.remove.push_back(parent);  // spec/data-model.md §6.10: omitted, not NULL
+        c.remove.add(parent);  // spec/data-model.md §6.10: omitted, not NULL
       }
       return;
   }
@@ -511,32 +554,30 @@ aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPl
   for (const PlannedLimit& limit : item.limits) {
     if (limit.hidden) {
       // spec/data-model.md §6.10: every speculative write takes one WCU.
-      const std::string tk = attr(p, limit.name, "tk");
-      c.add.push_back(tk + " " + p.number(-kWcuPerWriteMilli));
-      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(kWcuPerWriteMilli));
-      c.conditions.push_back(tk + " >= " + p.number(kWcuPerWriteMilli));
+      const Alias tk = attr(p, limit.name, "tk");
+      c.add.add(tk, " ", p.number(-kWcuPerWriteMilli));
+      c.add.add(attr(p, limit.name, "tc"), " ", p.number(kWcuPerWriteMilli));
+      c.conditions.add(tk, " >= ", p.number(kWcuPerWriteMilli));
       continue;
     }
     if (!limit.enforced) {
       continue;
     }
-    const std::string tk = attr(p, limit.name, "tk");
+    const Alias tk = attr(p, limit.name, "tk");
     if (limit.consumed > 0) {
-      c.add.push_back(tk + " " + p.number(-limit.consumed));
-      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+      c.add.add(tk, " ", p.number(-limit.consumed));
+      c.add.add(attr(p, limit.name, "tc"), " ", p.number(limit.consumed));
     }
     // Enough with the refill owed (a limit in debt blocks even when nothing is asked of it)...
-    c.conditions.push_back(tk + " >= " + p.number(limit.consumed - limit.add));
+    c.conditions.add(tk, " >= ", p.number(limit.consumed - limit.add));
     // ... and that refill not capped, so charging at rf is charging at now.
     if (limit.consumed > 0 && limit.ceiling != kNoCeiling) {
-      c.conditions.push_back(tk + " <= " + p.number(limit.ceiling - limit.add));
+      c.conditions.add(tk, " <= ", p.number(limit.ceiling - limit.add));
     }
-    c.conditions.push_back(attr(p, limit.name, "cp") + " = " +
-                           p.number(limit.params.capacity_milli));
-    c.conditions.push_back(attr(p, limit.name, "ra") + " = " +
-                           p.number(limit.params.refill_amount_milli));
-    c.conditions.push_back(attr(p, limit.name, "rp") + " = " +
-                           p.number(limit.params.refill_period_ms));
+    c.conditions.add(attr(p, limit.name, "cp"), " = ", p.number(limit.params.capacity_milli));
+    c.conditions.add(attr(p, limit.name, "ra"), " = ",
+                     p.number(limit.params.refill_amount_milli));
+    c.conditions.add(attr(p, limit.name, "rp"), " = ", p.number(limit.params.refill_period_ms));
   }
   add_hierarchy(c, p, context.hierarchy);
   add_shard_guard(c, p, item);
@@ -546,16 +587,16 @@ aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPl
 aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPlan& item) {
   Clauses c;
   Aliases p;
-  c.set.push_back(p.name("rf") + " = " + p.number(item.new_rf));
+  c.set.add(p.name("rf"), " = ", p.number(item.new_rf));
   add_ttl(c, p, context.ttl);
   add_lock(c, p, item);
   for (const PlannedLimit& limit : item.limits) {
     const auto tk = [&] { return attr(p, limit.name, "tk"); };  // only where used
     if (!limit.present) {
       // New to the item: full, minus what this request takes (OQ-10).
-      c.set.push_back(tk() + " = " + p.number(limit.tokens));
+      c.set.add(tk(), " = ", p.number(limit.tokens));
       add_params(c, p, limit);
-      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+      c.add.add(attr(p, limit.name, "tc"), " ", p.number(limit.consumed));
       continue;
     }
     if (limit.params_changed) {
@@ -565,22 +606,22 @@ aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPla
         limit.ceiling != kNoCeiling && limit.tokens_read > limit.ceiling - limit.add;
     if (capped) {
       // Whatever others added meanwhile, the balance is at the cap: set it.
-      c.set.push_back(tk() + " = " + p.number(limit.ceiling - limit.consumed));
-      c.conditions.push_back(tk() + " >= " + p.number(limit.ceiling - limit.add));
+      c.set.add(tk(), " = ", p.number(limit.ceiling - limit.consumed));
+      c.conditions.add(tk(), " >= ", p.number(limit.ceiling - limit.add));
     } else {
       const std::int64_t delta = limit.add - limit.consumed;
       if (delta != 0) {
-        c.add.push_back(tk() + " " + p.number(delta));
+        c.add.add(tk(), " ", p.number(delta));
       }
       if (limit.ceiling != kNoCeiling) {
-        c.conditions.push_back(tk() + " <= " + p.number(limit.ceiling - limit.add));
+        c.conditions.add(tk(), " <= ", p.number(limit.ceiling - limit.add));
       }
       if (limit.enforced) {
-        c.conditions.push_back(tk() + " >= " + p.number(limit.consumed - limit.add));
+        c.conditions.add(tk(), " >= ", p.number(limit.consumed - limit.add));
       }
     }
     if (limit.consumed > 0) {
-      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+      c.add.add(attr(p, limit.name, "tc"), " ", p.number(limit.consumed));
     }
   }
   add_hierarchy(c, p, context.hierarchy);
@@ -591,23 +632,23 @@ aws::UpdateItemRequest refill_request(const WriteContext& context, const ItemPla
 aws::UpdateItemRequest rewrite_request(const WriteContext& context, const ItemPlan& item) {
   Clauses c;
   Aliases p;
-  c.set.push_back(p.name("rf") + " = " + p.number(item.new_rf));
+  c.set.add(p.name("rf"), " = ", p.number(item.new_rf));
   add_ttl(c, p, context.ttl);
   add_lock(c, p, item);
   for (const PlannedLimit& limit : item.limits) {
-    const std::string tk = attr(p, limit.name, "tk");
-    c.set.push_back(tk + " = " + p.number(limit.tokens));
+    const Alias tk = attr(p, limit.name, "tk");
+    c.set.add(tk, " = ", p.number(limit.tokens));
     if (!limit.present) {
       add_params(c, p, limit);
-      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(0));
+      c.add.add(attr(p, limit.name, "tc"), " ", p.number(0));
       continue;
     }
-    c.conditions.push_back(tk + " = " + p.number(limit.tokens_read));
+    c.conditions.add(tk, " = ", p.number(limit.tokens_read));
     if (limit.params_changed) {
       add_params(c, p, limit);
     }
     if (limit.consumed != 0) {
-      c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+      c.add.add(attr(p, limit.name, "tc"), " ", p.number(limit.consumed));
     }
   }
   add_hierarchy(c, p, context.hierarchy);
@@ -654,11 +695,11 @@ aws::UpdateItemRequest deltas_request(const WriteContext& context, const ItemPla
     if (limit.consumed == 0) {
       continue;
     }
-    const std::string tk = attr(p, limit.name, "tk");
-    c.add.push_back(tk + " " + p.number(-limit.consumed));
-    c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(limit.consumed));
+    const Alias tk = attr(p, limit.name, "tk");
+    c.add.add(tk, " ", p.number(-limit.consumed));
+    c.add.add(attr(p, limit.name, "tc"), " ", p.number(limit.consumed));
     if (const std::int64_t bound = in_place_bound(limit); bound != kNoCeiling) {
-      c.conditions.push_back(tk + " <= " + p.number(bound));
+      c.conditions.add(tk, " <= ", p.number(bound));
     }
   }
   add_shard_guard(c, p, item);
@@ -743,14 +784,14 @@ std::optional<aws::UpdateItemRequest> compensation_request(std::string_view tabl
     if (limit.hidden || limit.consumed <= 0) {
       continue;
     }
-    c.add.push_back(attr(p, limit.name, "tk") + " " + p.number(limit.consumed));
-    c.add.push_back(attr(p, limit.name, "tc") + " " + p.number(-limit.consumed));
+    c.add.add(attr(p, limit.name, "tk"), " ", p.number(limit.consumed));
+    c.add.add(attr(p, limit.name, "tc"), " ", p.number(-limit.consumed));
   }
   if (c.add.empty()) {
     return std::nullopt;
   }
   // Never upsert a partial item (Q19) when the bucket vanished meanwhile.
-  c.conditions.push_back("attribute_exists(PK)");
+  c.conditions.add("attribute_exists(PK)");
   const WriteContext context{.table = table, .ns = ns};
   aws::UpdateItemRequest request = update_request(context, item, c, p);
   request.return_values = aws::ReturnValues::kNone;
@@ -769,16 +810,14 @@ std::optional<aws::UpdateItemRequest> adjust_request(
     if (limit == nullptr || !limit->present || limit->hidden || delta == 0) {
       continue;
     }
-    c.add.push_back(attr(p, name, "tk") + " " + p.number(-delta));
-    c.add.push_back(attr(p, name, "tc") + " " + p.number(delta));
+    c.add.add(attr(p, name, "tk"), " ", p.number(-delta));
+    c.add.add(attr(p, name, "tc"), " ", p.number(delta));
   }
   if (c.add.empty()) {
     return std::nullopt;
   }
-  const std::string ttl = p.name("ttl");
-  c.conditions.push_back("attribute_exists(PK)");
-  c.conditions.push_back("(attribute_not_exists(" + ttl + ") OR " + ttl + " > " +
-                         p.number(epoch_seconds(item.now_ms)) + ")");
+  c.conditions.add("attribute_exists(PK)");
+  add_unexpired(c, p, item.now_ms);
   const WriteContext context{.table = table, .ns = ns};
   aws::UpdateItemRequest request = update_request(context, item, c, p);
   request.return_values = aws::ReturnValues::kNone;

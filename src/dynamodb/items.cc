@@ -559,21 +559,24 @@ BucketItem decode_bucket(const AttributeMap& item) {
     if (value.is_null()) {
       continue;
     }
-    if (name == kPk) {
+    // As views, so that most names fail on their length before any byte is compared.
+    using namespace std::string_view_literals;
+    const std::string_view n = name;
+    if (n == kPk) {
       pk_value = &value;
-    } else if (name == "entity_id") {
+    } else if (n == "entity_id"sv) {
       entity_id = &value;
-    } else if (name == "resource") {
+    } else if (n == "resource"sv) {
       resource = &value;
-    } else if (name == "rf") {
+    } else if (n == "rf"sv) {
       rf = &value;
-    } else if (name == "cascade") {
+    } else if (n == "cascade"sv) {
       cascade = &value;
-    } else if (name == "parent_id") {
+    } else if (n == "parent_id"sv) {
       parent_id = &value;
-    } else if (name == "shard_count") {
+    } else if (n == "shard_count"sv) {
       shard_count = &value;
-    } else if (name == "ttl") {
+    } else if (n == "ttl"sv) {
       ttl = &value;
     }
   }
