@@ -163,6 +163,21 @@ void write_item(JsonWriter& writer, const AttributeMap& item) {
 }
 
 AttributeValue read_attribute_value(JsonReader& reader) {
+  // Most values of an item are compact N or S objects: taken whole, without the object walk.
+  if (const std::optional<JsonReader::TypedString> typed = reader.peek_typed_string()) {
+    if (typed->type == "N") {
+      try {
+        AttributeValue value = AttributeValue::of_number(Number::parse(typed->text));
+        reader.skip_to(typed->end);
+        return value;
+      } catch (const NumberError&) {
+        // Not a number: the general path below reports it where it is.
+      }
+    } else if (typed->type == "S") {
+      reader.skip_to(typed->end);
+      return AttributeValue::of_string(std::string(typed->text));
+    }
+  }
   const std::size_t start = value_offset(reader);
   reader.enter_object();
   const std::size_t key_at = reader.offset();

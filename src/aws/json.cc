@@ -309,6 +309,34 @@ bool JsonReader::next_element() {
   return true;
 }
 
+std::optional<JsonReader::TypedString> JsonReader::peek_typed_string() const {
+  // {"T":"text"}: the type between the first quotes, the text between the next two.
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
+  const std::size_t size = text_.size();
+  std::size_t i = pos_;
+  if (depth_ >= max_depth_ || i + 2 > size || p[i] != '{' || p[i + 1] != '"') {
+    return std::nullopt;
+  }
+  i += 2;
+  const std::size_t type_start = i;
+  while (i < size && kPlainBytes[p[i]]) {
+    ++i;
+  }
+  if (i + 3 > size || p[i] != '"' || p[i + 1] != ':' || p[i + 2] != '"') {
+    return std::nullopt;
+  }
+  const std::string_view type = text_.substr(type_start, i - type_start);
+  i += 3;
+  const std::size_t text_start = i;
+  while (i < size && kPlainBytes[p[i]]) {
+    ++i;
+  }
+  if (i + 2 > size || p[i] != '"' || p[i + 1] != '}') {
+    return std::nullopt;
+  }
+  return TypedString{.type = type, .text = text_.substr(text_start, i - text_start), .end = i + 2};
+}
+
 std::string_view JsonReader::read_string() {
   char c = expect_more("a string");
   if (c != '"') {

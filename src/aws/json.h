@@ -91,6 +91,18 @@ class JsonReader {
   // Checks that only whitespace follows the document.
   void finish();
 
+  // A fast path for the compact {"T":"text"} objects DynamoDB writes for S and N values: when
+  // the next value is exactly that (no whitespace, escapes, non-ASCII bytes or other members,
+  // and nesting room for it), its type name, its text and the offset just past it; nothing is
+  // consumed. skip_to(end) then consumes it; otherwise read it the general way.
+  struct TypedString {
+    std::string_view type;
+    std::string_view text;
+    std::size_t end = 0;
+  };
+  std::optional<TypedString> peek_typed_string() const;
+  void skip_to(std::size_t end) { pos_ = end; }
+
   // Byte offset of the next unread character.
   std::size_t offset() const { return pos_; }
   // Throws JsonError at `offset` (default: the current position) with `problem`; for callers

@@ -160,6 +160,23 @@ TEST(AttributeCodecTest, RejectsValuesThatAreNotAttributeValues) {
   }
 }
 
+// Compact {"N":"..."} and {"S":"..."} objects take a fast path; every other spelling of the
+// same value takes the general one. Both must read the same values.
+TEST(AttributeCodecTest, CompactAndSpacedValuesReadTheSame) {
+  const std::pair<std::string, std::string> pairs[] = {
+      {R"({"N":"-12.5E3"})", R"({ "N" : "-12.5E3" })"},
+      {R"({"N":"99999999999999999999999999999999999999"})",
+       R"({"N": "99999999999999999999999999999999999999"})"},
+      {R"({"S":"plain text ~"})", R"({"S":"plain\u0020text\u0020~"})"},
+      {R"({"S":""})", "{\n\"S\"\t:\"\"}"},
+  };
+  for (const auto& [compact, spaced] : pairs) {
+    EXPECT_EQ(attribute_value_from_json(compact), attribute_value_from_json(spaced)) << compact;
+  }
+  EXPECT_EQ(attribute_value_from_json(R"({"S":"caf\u00e9"})").as_string(), "caf\xc3\xa9");
+  EXPECT_EQ(attribute_value_from_json("{\"S\":\"caf\xc3\xa9\"}").as_string(), "caf\xc3\xa9");
+}
+
 TEST(AttributeCodecTest, BoundsNestingOfMapsAndLists) {
   // 32 levels of M, the DynamoDB maximum, fit the default limit.
   std::string ok;
