@@ -2,7 +2,10 @@
 #include "aws/json.h"
 
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "aws/errors.h"
@@ -30,6 +33,33 @@ constexpr std::array<bool, 256> kPlainBytes = [] {
   }
   return plain;
 }();
+
+// The index of the first byte at or after `from` in `p[0, size)` that is not plain, or `size`.
+// Eight bytes at a time: in each word, a byte gets its high bit flagged when it is below 0x20,
+// equal to '"' or '\\', or from 0x80 (the borrow tricks can also flag bytes above a flagged one,
+// never below it, so the lowest flag is exact).
+std::size_t plain_run_end(const unsigned char* p, std::size_t from, std::size_t size) {
+  std::size_t i = from;
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+    for (; i + 8 <= size; i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p + i, 8);
+      const std::uint64_t quote = w ^ (kOnes * '"');
+      const std::uint64_t backslash = w ^ (kOnes * '\\');
+      const std::uint64_t special = ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                                    ((backslash - kOnes) & ~backslash) | w;
+      if (const std::uint64_t flags = special & kHighs; flags != 0) {
+        return i + static_cast<std::size_t>(std::countr_zero(flags) / 8);
+      }
+    }
+  }
+  while (i < size && kPlainBytes[p[i]]) {
+    ++i;
+  }
+  return i;
+}
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -135,9 +165,7 @@ void JsonWriter::append_escaped(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     // Most strings are plain ASCII: one table lookup per byte until the next byte to look at.
-    while (i < s.size() && kPlainBytes[p[i]]) {
-      ++i;
-    }
+    i = plain_run_end(p, i, s.size());
     if (i == s.size()) {
       break;
     }
@@ -319,18 +347,14 @@ std::optional<JsonReader::TypedString> JsonReader::peek_typed_string() const {
   }
   i += 2;
   const std::size_t type_start = i;
-  while (i < size && kPlainBytes[p[i]]) {
-    ++i;
-  }
+  i = plain_run_end(p, i, size);
   if (i + 3 > size || p[i] != '"' || p[i + 1] != ':' || p[i + 2] != '"') {
     return std::nullopt;
   }
   const std::string_view type = text_.substr(type_start, i - type_start);
   i += 3;
   const std::size_t text_start = i;
-  while (i < size && kPlainBytes[p[i]]) {
-    ++i;
-  }
+  i = plain_run_end(p, i, size);
   if (i + 2 > size || p[i] != '"' || p[i + 1] != '}') {
     return std::nullopt;
   }
@@ -353,9 +377,7 @@ std::string_view JsonReader::parse_string() {
   bool escaped = false;
   std::size_t run = start;
   while (true) {
-    while (pos_ < text_.size() && kPlainBytes[p[pos_]]) {
-      ++pos_;
-    }
+    pos_ = plain_run_end(p, pos_, text_.size());
     if (pos_ >= text_.size()) {
       fail_at(start - 1, "unterminated string");
     }
