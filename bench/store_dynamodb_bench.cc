@@ -10,7 +10,9 @@
 //   StoreConsume     DynamoDbStore::consume directly, no limiter
 //   RawUpdateItemAgain  RawUpdateItem once more, last: p50_over_raw shows the server's drift
 //   Interleaved      all five in turn within each iteration, so drift hits them alike: the
-//                    side-by-side figures (<variant>_p50_us, ..._requests_per_op, ..._p50_over_raw)
+//                    side-by-side figures (<variant>_p50_us, ..._requests_per_op, ..._p50_over_raw,
+//                    and the client CPU per op of each, <variant>_cpu_us and ..._cpu_over_raw:
+//                    the thread's user + system time around the op, CLOCK_THREAD_CPUTIME_ID)
 //
 // Setup (table, entities, stored limits) is followed by untimed consumes until DynamoDB Local's
 // latency stops falling (warm_up_server), as its JVM is far slower on its first requests.
@@ -34,6 +36,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -277,6 +280,14 @@ class Recorder {
   const CountingTransport::Counts start_;
   std::vector<double> samples_;
 };
+
+// The calling thread's CPU time (user + system), in microseconds. The socket transport does all
+// of a call's work on the calling thread, so around one op it is that op's client CPU.
+double thread_cpu_us() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -529,6 +540,7 @@ void BM_StoreDynamoDb_Interleaved(benchmark::State& state) {
     std::function<void()> op{};
     std::vector<double> samples{};
     std::uint64_t requests = 0;
+    double cpu_us = 0;  // this thread's user + system time in op(), summed
   };
   try {
     RawWriter raw(*f, entity("raw-interleaved", full_bucket), full_bucket);
@@ -572,19 +584,26 @@ void BM_StoreDynamoDb_Interleaved(benchmark::State& state) {
       for (std::size_t k = 0; k < variants.size(); ++k) {
         Variant& v = variants[(k + round) % variants.size()];
         const std::uint64_t before = f->transport->counts().requests;
+        const double cpu_before = thread_cpu_us();
         const auto start = std::chrono::steady_clock::now();
         v.op();
         v.samples.push_back(
             std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
                 .count());
+        v.cpu_us += thread_cpu_us() - cpu_before;
         v.requests += f->transport->counts().requests - before;
       }
     }
     double raw_p50 = 0;
+    double raw_cpu = 0;
     for (Variant& v : variants) {
       std::sort(v.samples.begin(), v.samples.end());
       const double p50 = percentile(v.samples, 0.50);
+      const double cpu = v.cpu_us / static_cast<double>(v.samples.size());
       raw_p50 = raw_p50 > 0 ? raw_p50 : p50;  // raw is first
+      raw_cpu = raw_cpu > 0 ? raw_cpu : cpu;
+      state.counters[v.name + "_cpu_us"] = cpu;
+      state.counters[v.name + "_cpu_over_raw"] = cpu / raw_cpu;
       state.counters[v.name + "_p50_us"] = p50;
       state.counters[v.name + "_p90_us"] = percentile(v.samples, 0.90);
       state.counters[v.name + "_p99_us"] = percentile(v.samples, 0.99);
