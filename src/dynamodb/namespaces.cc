@@ -376,45 +376,45 @@ PurgeResult NamespaceRegistry::purge_namespace(std::string_view namespace_id) {
 
         PurgeResult purged{.purged = true};
         const std::string prefix = std::string(namespace_id) + "/";
-        // spec/behavior.md NS-9: page through GSI4 by the bare id (eventually consistent).
-        std::optional<AttributeMap> start;
-        do {
-          aws::QueryResult page =
-              client_.query({.table_name = table_name_,
-                             .index_name = "GSI4",
-                             .key_condition_expression = "GSI4PK = :ns",
-                             .expression_attribute_values = {{":ns", s(namespace_id)}},
-                             .exclusive_start_key = start});
-          std::vector<AttributeMap> keys;
-          for (const AttributeMap& item : page.items) {
-            const AttributeValue* pk = item.find(kPk);
-            const AttributeValue* sk = item.find(kSk);
-            // Only this namespace's keys, whatever a foreign writer put into GSI4PK.
-            if (pk != nullptr && sk != nullptr && pk->as_string().starts_with(prefix)) {
-              keys.push_back(AttributeMap{{std::string(kPk), *pk}, {std::string(kSk), *sk}});
+        // Pages through `fetch(start)` and deletes the keys of this namespace's items on each
+        // page: only keys under `{ns}/`, whatever a foreign writer put into GSI4PK.
+        const auto delete_pages = [&](const auto& fetch) {
+          std::optional<AttributeMap> start;
+          do {
+            aws::QueryResult page = fetch(start);
+            std::vector<AttributeMap> keys;
+            for (const AttributeMap& item : page.items) {
+              const AttributeValue* pk = item.find(kPk);
+              const AttributeValue* sk = item.find(kSk);
+              if (pk != nullptr && sk != nullptr && pk->as_string().starts_with(prefix)) {
+                keys.push_back(AttributeMap{{std::string(kPk), *pk}, {std::string(kSk), *sk}});
+              }
             }
-          }
-          purged.items_deleted += delete_keys(std::move(keys));
-          start = std::move(page.last_evaluated_key);
-        } while (start);
-
+            purged.items_deleted += delete_keys(std::move(keys));
+            start = std::move(page.last_evaluated_key);
+          } while (start);
+        };
+        // spec/behavior.md NS-9: page through GSI4 by the bare id (eventually consistent).
+        delete_pages([&](const std::optional<AttributeMap>& start) {
+          return client_.query({.table_name = table_name_,
+                                .index_name = "GSI4",
+                                .key_condition_expression = "GSI4PK = :ns",
+                                .expression_attribute_values = {{":ns", s(namespace_id)}},
+                                .exclusive_start_key = start});
+        });
         // OQ-28: then by key prefix, for what GSI4 does not hold: the provisioner state (no
         // GSI4SK), a system config the retention update created without GSI4 attributes, and
         // any item written by a client that left them out. A strongly consistent Scan of the
         // whole table, paged: it costs the table's size in read capacity once per purge, which
         // is why the cheap GSI4 pass goes first and this one usually finds little.
-        start.reset();
-        do {
-          aws::QueryResult page =
-              client_.scan({.table_name = table_name_,
-                            .filter_expression = "begins_with(PK, :prefix)",
-                            .projection_expression = "PK, SK",
-                            .expression_attribute_values = {{":prefix", s(prefix)}},
-                            .consistency = aws::ReadConsistency::kStrong,
-                            .exclusive_start_key = start});
-          purged.items_deleted += delete_keys(std::move(page.items));
-          start = std::move(page.last_evaluated_key);
-        } while (start);
+        delete_pages([&](const std::optional<AttributeMap>& start) {
+          return client_.scan({.table_name = table_name_,
+                               .filter_expression = "begins_with(PK, :prefix)",
+                               .projection_expression = "PK, SK",
+                               .expression_attribute_values = {{":prefix", s(prefix)}},
+                               .consistency = aws::ReadConsistency::kStrong,
+                               .exclusive_start_key = start});
+        });
 
         auto outcome =
             client_.try_delete_item({.table_name = table_name_,
