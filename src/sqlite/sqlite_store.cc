@@ -965,9 +965,26 @@ void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint no
   const std::int64_t now_ms = epoch_ms(now);
   auto connection = pool_->acquire();
   Transaction transaction(*connection, Transaction::Mode::kWrite);
+  // The adjust of an estimate-then-adjust lease usually follows this connection's own consume:
+  // its row comes from the consume cache, and goes back there once committed.
+  ConsumeCache& cache = ConsumeCache::of(*connection);
+  const bool cache_valid = cache.validate(*connection);
+  cache.invalidate();
+  std::vector<ConsumeCache::Row> written;  // rows from the cache this call rewrote, in order
   for (const BucketDelta& delta : deltas) {
-    WorkingBucket bucket = load_bucket(*connection, namespace_id_, delta.entity_id, delta.resource,
-                                       delta.shard, now_ms);
+    // A bucket rewritten earlier in this call continues from that state, not from the cache.
+    const auto rewritten =
+        std::find_if(written.rbegin(), written.rend(), [&](const ConsumeCache::Row& row) {
+          return row.entity_id == delta.entity_id && row.resource == delta.resource;
+        });
+    const ConsumeCache::Row* row =
+        rewritten != written.rend() ? &*rewritten
+        : cache_valid && delta.shard == 0 ? cache.find(delta.entity_id, delta.resource)
+                                          : nullptr;
+    WorkingBucket bucket = row != nullptr
+                               ? ConsumeCache::restore(*row, now_ms)
+                               : load_bucket(*connection, namespace_id_, delta.entity_id,
+                                             delta.resource, delta.shard, now_ms);
     // OQ-22: never create a partial bucket; a missing (or expired) one is skipped.
     if (!bucket.exists) {
       continue;
@@ -1001,9 +1018,22 @@ void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint no
                        usage.text(), now_ms);
       // TTL unchanged (data-model §9, "adjust").
       write_bucket_tokens(*connection, namespace_id_, bucket, kUpdateBucketTokens);
+      if (row != nullptr) {
+        written.push_back(ConsumeCache::Row{.entity_id = bucket.entity_id,
+                                            .resource = bucket.resource,
+                                            .hierarchy = row->hierarchy,
+                                            .limits = std::move(bucket.limits),
+                                            .rf = bucket.rf,
+                                            .ttl = bucket.stored_ttl,
+                                            .usage = std::move(bucket.usage)});
+      }
     }
   }
   transaction.commit();
+  for (ConsumeCache::Row& row : written) {
+    cache.put(std::move(row));  // in order: the last state of a bucket wins
+  }
+  cache.committed(*connection);
 }
 
 std::optional<BucketState> SqliteStore::get_bucket(const std::string& entity_id,

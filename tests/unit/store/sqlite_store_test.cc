@@ -202,10 +202,13 @@ TEST_F(SqliteStoreTest, ConsumeSeesWhatOtherConnectionsCommitted) {
 TEST_F(SqliteStoreTest, ConsumeSeesTheStoresOwnOtherWrites) {
   std::unique_ptr<SqliteStore> store = open();
   ASSERT_EQ(store->consume(request("key-1", 5)).kind, ConsumeResult::Kind::kAdmitted);
+  // Twice the same bucket in one call: the second delta continues from the first.
   const std::vector<BucketDelta> deltas = {
-      {.entity_id = "key-1", .resource = "api", .shard = 0, .tokens_milli = {{"rpm", 4'000}}}};
+      {.entity_id = "key-1", .resource = "api", .shard = 0, .tokens_milli = {{"rpm", 3'000}}},
+      {.entity_id = "key-1", .resource = "api", .shard = 0, .tokens_milli = {{"rpm", 1'000}}}};
   store->apply_deltas(deltas, clock_.now());
-  // 10 - 5 - 4 = 1 left.
+  EXPECT_EQ(store->get_bucket("key-1", "api")->limits.at(0).tokens_milli, 1'000);
+  // 10 - 5 - 3 - 1 = 1 left.
   EXPECT_EQ(store->consume(request("key-1", 2)).kind, ConsumeResult::Kind::kRejected);
   EXPECT_EQ(store->consume(request("key-1", 1)).kind, ConsumeResult::Kind::kAdmitted);
 
