@@ -482,11 +482,27 @@ BenchReport run_bench(const BenchOptions& options) {
   }
 
   for (int threads : options.threads) {
-    // The raw ceiling first: the scenarios' ratios divide by it.
-    std::optional<double> raw_p50;
-    std::optional<double> raw_ops;
+    // The raw ceiling first, and again after every scenario: each scenario's ratios divide by
+    // the mean of the raw runs just before and just after it, so that DynamoDB Local's drift
+    // during a run (its JVM speeds up, and slows down after long heavy use) cancels instead of
+    // landing on whichever scenario runs furthest from a single raw row.
+    std::vector<std::unique_ptr<RawWriter>> writers;
+    std::optional<BenchResult> raw_before;
+    const auto measure_raw = [&] {
+      // Each op plans the next write from the last state (bucket_plan.h, microseconds) and
+      // sends it: the limiter's warm acquire does the same planning.
+      BenchResult raw = measure(
+          "raw", threads, size,
+          [&](int t, std::int64_t) {
+            auto& writer = *writers[static_cast<std::size_t>(t)];
+            (void)writer.send(writer.plan_next());
+            return OpOutcome::kAdmitted;
+          },
+          counter);
+      progress(raw);
+      return raw;
+    };
     if (bench->dynamodb_store) {
-      std::vector<std::unique_ptr<RawWriter>> writers;
       for (int t = 0; t < threads; ++t) {
         writers.push_back(
             std::make_unique<RawWriter>(*bench, id("raw", t), one_limit, one_amounts));
@@ -505,33 +521,29 @@ BenchReport run_bench(const BenchOptions& options) {
         wcu += used->write_capacity_units > 0 ? used->write_capacity_units : used->capacity_units;
         rcu += used->read_capacity_units;
       }
-      // Each op plans the next write from the last state (bucket_plan.h, microseconds) and sends
-      // it: the limiter's warm acquire does the same planning.
-      BenchResult raw = measure(
-          "raw", threads, size,
-          [&](int t, std::int64_t) {
-            auto& writer = *writers[static_cast<std::size_t>(t)];
-            (void)writer.send(writer.plan_next());
-            return OpOutcome::kAdmitted;
-          },
-          counter);
+      BenchResult raw = measure_raw();
       if (samples > 0) {
         raw.wcu_per_op = wcu / samples;
         raw.rcu_per_op = rcu / samples;
       }
-      raw_p50 = raw.p50_ms;
-      raw_ops = raw.ops_per_s;
-      progress(raw);
+      raw_before = raw;
       report.raw.push_back(std::move(raw));
     }
 
     const auto run = [&](const std::string& name, const Operation& op) {
       BenchResult result = measure(name, threads, size, op, counter);
-      if (raw_p50 && *raw_p50 > 0) {
-        result.ratio_p50_to_raw = result.p50_ms / *raw_p50;
-      }
-      if (raw_ops && *raw_ops > 0) {
-        result.ratio_ops_to_raw = result.ops_per_s / *raw_ops;
+      if (raw_before) {
+        const BenchResult raw_after = measure_raw();
+        const double raw_p50 = (raw_before->p50_ms + raw_after.p50_ms) / 2;
+        const double raw_ops = (raw_before->ops_per_s + raw_after.ops_per_s) / 2;
+        result.raw_p50_ms = raw_p50;
+        if (raw_p50 > 0) {
+          result.ratio_p50_to_raw = result.p50_ms / raw_p50;
+        }
+        if (raw_ops > 0) {
+          result.ratio_ops_to_raw = result.ops_per_s / raw_ops;
+        }
+        raw_before = raw_after;
       }
       if (metered) {
         // Warm the metered store's caches, then meter kWarmupCalls operations of thread 0 (on

@@ -55,6 +55,9 @@ struct BenchResult {
   std::optional<double> requests_per_op{};
   std::optional<double> wcu_per_op{};
   std::optional<double> rcu_per_op{};
+  // The raw ceiling a scenario's ratios divide by: the mean p50 of the raw runs just before
+  // and just after it (DynamoDB only).
+  std::optional<double> raw_p50_ms{};
   std::optional<double> ratio_p50_to_raw{};
   // ops_per_s divided by the raw ceiling's at the same thread count.
   std::optional<double> ratio_ops_to_raw{};

@@ -46,7 +46,8 @@ std::optional<double> number(const std::string& object, const std::string& key) 
 constexpr const char* kKeys[] = {"threads",        "ops",           "p50_ms",
                                  "p90_ms",         "p99_ms",        "p999_ms",
                                  "ops_per_s",      "cpu_us_per_op", "requests_per_op",
-                                 "wcu_per_op",     "rcu_per_op",    "ratio_p50_to_raw", "ratio_ops_to_raw"};
+                                 "wcu_per_op",     "rcu_per_op",    "raw_p50_ms",
+                                 "ratio_p50_to_raw", "ratio_ops_to_raw"};
 
 TEST(CliBenchTest, SqliteRunWritesEveryScenarioToJson) {
   TempDir dir;
@@ -121,6 +122,11 @@ TEST(CliBenchTest, DynamoDbLocalCountsRequestsAndRatios) {
   const std::string warm = scenario(json, "warm");
   EXPECT_EQ(number(warm, "requests_per_op"), 1.0) << warm;
   EXPECT_GT(number(warm, "ratio_p50_to_raw").value_or(0), 0) << warm;
+  // The ceiling of a scenario is the mean of the raw runs around it: the first raw row is the
+  // one before, and the ratio divides by that mean.
+  const double raw_p50 = number(warm, "raw_p50_ms").value_or(0);
+  EXPECT_GT(raw_p50, 0) << warm;
+  EXPECT_NEAR(*number(warm, "ratio_p50_to_raw"), *number(warm, "p50_ms") / raw_p50, 1e-9) << warm;
   // The warm acquire writes exactly what the raw ceiling writes, and reads nothing.
   EXPECT_EQ(number(warm, "wcu_per_op"), number(raw, "wcu_per_op")) << json;
   EXPECT_EQ(number(warm, "rcu_per_op"), 0.0) << warm;
