@@ -343,7 +343,8 @@ void BM_RawSocketReplay(benchmark::State& state) {
   std::vector<char> buffer(64 * 1024);
   // One exchange: write everything, read until the head and Content-Length bytes of body.
   auto exchange = [&]() -> bool {
-    if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
+    if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(bytes.size())) {
       return false;
     }
     std::size_t have = 0;

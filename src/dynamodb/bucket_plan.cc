@@ -361,8 +361,7 @@ void join_live_shards(ItemPlan& item, const std::vector<BucketItem>& shards) {
     return;
   }
   for (const BucketItem& shard : shards) {
-    if (shard.shard <= 0 || shard.entity_id != item.entity_id ||
-        shard.resource != item.resource) {
+    if (shard.shard <= 0 || shard.entity_id != item.entity_id || shard.resource != item.resource) {
       continue;
     }
     const ItemPlan live = plan_item(item.entity_id, item.resource, shard, item.now_ms);
@@ -383,8 +382,7 @@ void join_live_shards(ItemPlan& item, const std::vector<BucketItem>& shards) {
         held = item.held_elsewhere.end() - 1;
       }
       held->tokens = static_cast<std::int64_t>(std::min<Int128>(
-          static_cast<Int128>(held->tokens) + std::max<std::int64_t>(limit.tokens, 0),
-          INT64_MAX));
+          static_cast<Int128>(held->tokens) + std::max<std::int64_t>(limit.tokens, 0), INT64_MAX));
       ++held->shards;
     }
   }
@@ -575,8 +573,7 @@ aws::UpdateItemRequest consume_request(const WriteContext& context, const ItemPl
       c.conditions.add(tk, " <= ", p.number(limit.ceiling - limit.add));
     }
     c.conditions.add(attr(p, limit.name, "cp"), " = ", p.number(limit.params.capacity_milli));
-    c.conditions.add(attr(p, limit.name, "ra"), " = ",
-                     p.number(limit.params.refill_amount_milli));
+    c.conditions.add(attr(p, limit.name, "ra"), " = ", p.number(limit.params.refill_amount_milli));
     c.conditions.add(attr(p, limit.name, "rp"), " = ", p.number(limit.params.refill_period_ms));
   }
   add_hierarchy(c, p, context.hierarchy);
@@ -733,12 +730,13 @@ std::optional<ShardSplit> plan_split(const ItemPlan& shard0, std::int64_t new_co
     for (BucketItem& created : split.created) {
       const std::int64_t give = std::min(surplus, share);
       surplus -= give;
-      created.limits.push_back(BucketLimitFields{.name = limit.name,
-                                                 .tokens_milli = give,
-                                                 .capacity_milli = limit.params.capacity_milli,
-                                                 .refill_amount_milli = limit.params.refill_amount_milli,
-                                                 .refill_period_ms = limit.params.refill_period_ms,
-                                                 .total_consumed_milli = 0});
+      created.limits.push_back(
+          BucketLimitFields{.name = limit.name,
+                            .tokens_milli = give,
+                            .capacity_milli = limit.params.capacity_milli,
+                            .refill_amount_milli = limit.params.refill_amount_milli,
+                            .refill_period_ms = limit.params.refill_period_ms,
+                            .total_consumed_milli = 0});
     }
   }
   return split;

@@ -266,7 +266,10 @@ WorkingBucket load_bucket(Connection& connection, const std::string& ns,
   WorkingBucket bucket{.entity_id = entity_id, .resource = resource, .shard = shard, .limits = {}};
   bucket.rf = now_ms;
   Statement select(connection, kSelectBucket);
-  select.bind_view(1, ns).bind_view(2, entity_id).bind_view(3, resource).bind(4, std::int64_t{shard});
+  select.bind_view(1, ns)
+      .bind_view(2, entity_id)
+      .bind_view(3, resource)
+      .bind(4, std::int64_t{shard});
   if (!select.step()) {
     return bucket;
   }
@@ -977,14 +980,13 @@ void SqliteStore::apply_deltas(std::span<const BucketDelta> deltas, TimePoint no
         std::find_if(written.rbegin(), written.rend(), [&](const ConsumeCache::Row& row) {
           return row.entity_id == delta.entity_id && row.resource == delta.resource;
         });
-    const ConsumeCache::Row* row =
-        rewritten != written.rend() ? &*rewritten
-        : cache_valid && delta.shard == 0 ? cache.find(delta.entity_id, delta.resource)
-                                          : nullptr;
-    WorkingBucket bucket = row != nullptr
-                               ? ConsumeCache::restore(*row, now_ms)
-                               : load_bucket(*connection, namespace_id_, delta.entity_id,
-                                             delta.resource, delta.shard, now_ms);
+    const ConsumeCache::Row* row = rewritten != written.rend() ? &*rewritten
+                                   : cache_valid && delta.shard == 0
+                                       ? cache.find(delta.entity_id, delta.resource)
+                                       : nullptr;
+    WorkingBucket bucket = row != nullptr ? ConsumeCache::restore(*row, now_ms)
+                                          : load_bucket(*connection, namespace_id_, delta.entity_id,
+                                                        delta.resource, delta.shard, now_ms);
     // OQ-22: never create a partial bucket; a missing (or expired) one is skipped.
     if (!bucket.exists) {
       continue;

@@ -43,11 +43,10 @@ std::optional<double> number(const std::string& object, const std::string& key) 
   return std::stod(rest);
 }
 
-constexpr const char* kKeys[] = {"threads",        "ops",           "p50_ms",
-                                 "p90_ms",         "p99_ms",        "p999_ms",
-                                 "ops_per_s",      "cpu_us_per_op", "requests_per_op",
-                                 "wcu_per_op",     "rcu_per_op",    "raw_p50_ms",
-                                 "ratio_p50_to_raw", "ratio_ops_to_raw"};
+constexpr const char* kKeys[] = {
+    "threads",    "ops",        "p50_ms",           "p90_ms",          "p99_ms",
+    "p999_ms",    "ops_per_s",  "cpu_us_per_op",    "requests_per_op", "wcu_per_op",
+    "rcu_per_op", "raw_p50_ms", "ratio_p50_to_raw", "ratio_ops_to_raw"};
 
 TEST(CliBenchTest, SqliteRunWritesEveryScenarioToJson) {
   TempDir dir;
@@ -58,8 +57,8 @@ TEST(CliBenchTest, SqliteRunWritesEveryScenarioToJson) {
   EXPECT_NE(run.output.find("| warm "), std::string::npos) << run.output;
   const std::string json = read_text(json_path);
   EXPECT_NE(json.find("\"raw\":null"), std::string::npos) << json;
-  for (const char* name : {"warm", "warm_2limits", "adjust", "cascade", "rejection", "cold",
-                           "config_cache_miss"}) {
+  for (const char* name :
+       {"warm", "warm_2limits", "adjust", "cascade", "rejection", "cold", "config_cache_miss"}) {
     const std::string object = scenario(json, name);
     ASSERT_FALSE(object.empty()) << name << " missing in " << json;
     for (const char* key : kKeys) {
@@ -81,8 +80,8 @@ TEST(CliBenchTest, EveryThreadCountRunsEveryScenario) {
   const RunResult run = run_cli("bench --store sqlite://" + (dir.path() / "t.db").string() +
                                 " --ops 20 --threads 1 --threads 2 --warmup 0.2");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  for (const char* name : {"warm", "warm_2limits", "adjust", "cascade", "rejection", "cold",
-                           "config_cache_miss"}) {
+  for (const char* name :
+       {"warm", "warm_2limits", "adjust", "cascade", "rejection", "cold", "config_cache_miss"}) {
     std::string cell = name;
     cell.resize(17, ' ');
     EXPECT_NE(run.output.find("| " + cell + " |       2 |"), std::string::npos)
@@ -93,8 +92,8 @@ TEST(CliBenchTest, EveryThreadCountRunsEveryScenario) {
 TEST(CliBenchTest, BadInputIsAUsageError) {
   TempDir dir;
   const std::string store = " --store sqlite://" + (dir.path() / "b.db").string();
-  for (const char* args : {"--scenario nope", "--threads 0", "-l bad", "--ops 0",
-                           "--duration 0", "-l rpm:10/min --scenario adjust", "--warmup -1"}) {
+  for (const char* args : {"--scenario nope", "--threads 0", "-l bad", "--ops 0", "--duration 0",
+                           "-l rpm:10/min --scenario adjust", "--warmup -1"}) {
     const RunResult run = run_cli(std::string("bench") + store + " " + args);
     EXPECT_EQ(run.exit_code, 2) << args << ": " << run.output;
     EXPECT_NE(run.output.find("Error:"), std::string::npos) << run.output;
@@ -108,10 +107,10 @@ TEST(CliBenchTest, DynamoDbLocalCountsRequestsAndRatios) {
   }
   TempDir dir;
   const auto json_path = dir.path() / "out.json";
-  const RunResult run =
-      run_cli(std::string("bench --endpoint-url ") + endpoint +
-              " --name cli-bench-test --ops 30 --warmup 0.5 --scenario warm --scenario rejection --json " +
-              json_path.string());
+  const RunResult run = run_cli(
+      std::string("bench --endpoint-url ") + endpoint +
+      " --name cli-bench-test --ops 30 --warmup 0.5 --scenario warm --scenario rejection --json " +
+      json_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string json = read_text(json_path);
   const std::string raw = json.substr(json.find("\"raw\":"));

@@ -199,10 +199,9 @@ TEST_F(NamespaceRegistryTest, PurgeDeletesEveryItemOfTheNamespaceAndNothingElse)
                            aws::WriteRequest::put(provisioner),
                            aws::WriteRequest::put(encode_entity_meta(b, entity)),
                            aws::WriteRequest::put(encode_bucket(b, bucket))}}}});
-  (void)client_->batch_write_item({.request_items = {
-                                       {table,
-                                        {aws::WriteRequest::put(bare_bucket),
-                                         aws::WriteRequest::put(bare_config)}}}});
+  (void)client_->batch_write_item(
+      {.request_items = {
+           {table, {aws::WriteRequest::put(bare_bucket), aws::WriteRequest::put(bare_config)}}}});
 
   EXPECT_THAT([&] { (void)ns.purge_namespace(a); },
               Throws<NamespaceStateError>(Property(&NamespaceStateError::state, "active")));

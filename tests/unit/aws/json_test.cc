@@ -94,19 +94,24 @@ TEST(JsonWriterTest, PassesUtf8ThroughAndRejectsInvalidUtf8) {
 // The scanners take eight bytes at a time: a byte that needs care must be found at every offset
 // within and across those words, in long strings as in short ones, when writing and reading.
 TEST(JsonWriterTest, FindsSpecialBytesAtEveryOffset) {
-  const std::pair<std::string, std::string> specials[] = {
-      {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {std::string(1, '\0'), "\\u0000"},
-      {"\x1f", "\\u001f"}, {"\x7f", "\x7f"}, {" ", " "}, {"\xC3\xA5", "\xC3\xA5"},
-      {"\xE2\x82\xAC", "\xE2\x82\xAC"}};
-  for (const std::size_t length : {std::size_t{1}, std::size_t{7}, std::size_t{8},
-                                   std::size_t{9}, std::size_t{17}, std::size_t{40}}) {
+  const std::pair<std::string, std::string> specials[] = {{"\"", "\\\""},
+                                                          {"\\", "\\\\"},
+                                                          {"\n", "\\n"},
+                                                          {std::string(1, '\0'), "\\u0000"},
+                                                          {"\x1f", "\\u001f"},
+                                                          {"\x7f", "\x7f"},
+                                                          {" ", " "},
+                                                          {"\xC3\xA5", "\xC3\xA5"},
+                                                          {"\xE2\x82\xAC", "\xE2\x82\xAC"}};
+  for (const std::size_t length : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                                   std::size_t{17}, std::size_t{40}}) {
     for (std::size_t at = 0; at < length; ++at) {
       for (const auto& [raw, escaped] : specials) {
         const std::string value = std::string(at, 'a') + raw + std::string(length - at - 1, 'b');
         std::string out;
         JsonWriter(out).string(value);
-        EXPECT_EQ(out, "\"" + std::string(at, 'a') + escaped + std::string(length - at - 1, 'b') +
-                           "\"")
+        EXPECT_EQ(out,
+                  "\"" + std::string(at, 'a') + escaped + std::string(length - at - 1, 'b') + "\"")
             << "length " << length << " at " << at;
         JsonReader reader(out);
         EXPECT_EQ(reader.read_string(), value) << "length " << length << " at " << at;
