@@ -241,12 +241,11 @@ StoredLimit* find_limit(WorkingBucket& bucket, std::string_view name) {
                             "'");
 }
 
-// Reads the bucket and refills EVERY stored limit to `now_ms` with its stored parameters
-// (core::refill). All of them must be refilled because they share `rf`, which the write moves
-// (OQ-43). The drift-compensated remainder is dropped, as the original does at every write.
-// Brings a stored row to `now_ms`: `bucket.limits` hold the balances at `stored_rf`. An
-// expired row (ttl <= now_s; data-model §9, even before it is removed) counts as absent and
-// keeps only its pending usage.
+// Brings a stored row to `now_ms`: `bucket.limits` hold the balances at `stored_rf`, and EVERY
+// stored limit is refilled to `now_ms` with its stored parameters (core::refill). All of them
+// must be refilled because they share `rf`, which the write moves (OQ-43). The drift-compensated
+// remainder is dropped, as the original does at every write. An expired row (ttl <= now_s;
+// data-model §9, even before it is removed) counts as absent and keeps only its pending usage.
 void restore_bucket(WorkingBucket& bucket, std::int64_t stored_rf, std::int64_t now_ms) {
   if (bucket.stored_ttl && *bucket.stored_ttl <= epoch_seconds(now_ms)) {
     bucket.limits.clear();
@@ -260,6 +259,7 @@ void restore_bucket(WorkingBucket& bucket, std::int64_t stored_rf, std::int64_t 
   }
 }
 
+// Reads the bucket row inside the caller's transaction and restores it (restore_bucket).
 WorkingBucket load_bucket(Connection& connection, const std::string& ns,
                           const std::string& entity_id, const std::string& resource, int shard,
                           std::int64_t now_ms) {
